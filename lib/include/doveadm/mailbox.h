@@ -1,0 +1,39 @@
+/* `mailbox status -A <fields> <mask>` for one user: rows of user, mailbox,
+ * then the numeric fields in the order requested. */
+#ifndef DOVEADM_MAILBOX_H
+#define DOVEADM_MAILBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "doveadm/command.h"
+
+#define DVA_MAILBOX_MAX_FIELDS 8
+
+typedef struct {
+    const char *user;
+    const char *mailbox;
+    uint64_t values[DVA_MAILBOX_MAX_FIELDS]; /* in the requested order */
+} dva_mailbox_row;
+
+typedef struct {
+    dva_mailbox_row *rows;
+    size_t nrows;
+    size_t nfields;
+} dva_mailbox_status;
+
+/* True for the numeric fields this library accepts: messages, recent,
+ * uidnext, uidvalidity, unseen, highestmodseq, vsize, firstsaved. */
+bool dva_mailbox_field_valid(const char *field);
+
+/* Sent with the user as username. Fails (DVA_ERR_USAGE) on an unknown or
+ * repeated field, too many fields, or an empty mask. */
+int dva_mailbox_command(dva_command *cmd, const char *const *fields, size_t nfields,
+                        const char *mask, dva_error *err);
+
+/* Every row must name expected_user (ASCII case ignored; NULL: any). */
+int dva_mailbox_decode(const dva_reply *reply, size_t nfields, const char *expected_user,
+                       dva_mailbox_status *out, dva_error *err);
+void dva_mailbox_free(dva_mailbox_status *status);
+
+#endif

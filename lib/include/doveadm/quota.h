@@ -1,0 +1,43 @@
+/* `quota get -A` for one user: every row starts with the user it belongs
+ * to, and the decoder refuses rows naming anyone else, so a value can never
+ * be credited to the wrong user (PROTOCOL.md section 6.3). */
+#ifndef DOVEADM_QUOTA_H
+#define DOVEADM_QUOTA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "doveadm/command.h"
+
+#define DVA_QUOTA_NCOLS 6 /* user, root, type, value, limit, percent */
+
+typedef enum { DVA_QUOTA_STORAGE, DVA_QUOTA_MESSAGE, DVA_QUOTA_OTHER } dva_quota_type;
+
+typedef struct {
+    const char *user;
+    const char *root;      /* quota root name, e.g. "User quota" */
+    const char *type_name; /* as sent: "STORAGE", "MESSAGE", ... */
+    dva_quota_type type;
+    bool error;     /* the server could not compute it ("error" values) */
+    bool unlimited; /* limit "-": no limit (never report it as 0) */
+    uint64_t value; /* STORAGE: KiB as sent (rounded up); MESSAGE: count */
+    uint64_t limit; /* same unit as value; 0 when unlimited */
+    uint64_t percent;
+} dva_quota_row;
+
+typedef struct {
+    dva_quota_row *rows;
+    size_t nrows;
+} dva_quota;
+
+/* `quota get -A`, to be sent with the user as the request's username. */
+void dva_quota_command(dva_command *cmd);
+
+/* Decodes a successful reply. Every row must name expected_user (compared
+ * ignoring ASCII case) or the decode fails with DVA_ERR_DECODE; NULL accepts
+ * any user (server-side iteration). Strings point into reply. */
+int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quota *out,
+                     dva_error *err);
+void dva_quota_free(dva_quota *quota);
+
+#endif

@@ -1,0 +1,67 @@
+/* `who` (grouped per user and service) and `who -1` (one row per
+ * connection), and the per-service summary the plugin reports. */
+#ifndef DOVEADM_WHO_H
+#define DOVEADM_WHO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "doveadm/command.h"
+
+#define DVA_WHO_NCOLS 5       /* user, connections, service, (pids), (ips) */
+#define DVA_WHO_SESSIONS_NCOLS 4 /* who -1 on 2.3: user, service, pid, ip */
+
+typedef struct {
+    const char *user;
+    const char *service;
+    uint64_t connections;
+    const char *pids; /* as sent: "(7272 7274)" */
+    const char *ips;  /* as sent: "(127.0.0.1)" */
+} dva_who_row;
+
+typedef struct {
+    const char *user;
+    const char *service;
+    const char *pid;
+    const char *ip;
+} dva_who_session;
+
+typedef struct {
+    dva_who_row *rows;
+    size_t nrows;
+} dva_who;
+
+typedef struct {
+    dva_who_session *rows;
+    size_t nrows;
+} dva_who_sessions;
+
+/* Per service: distinct users and sessions; plus totals over services. */
+typedef struct {
+    const char *service;
+    uint64_t users;
+    uint64_t sessions;
+} dva_who_service;
+
+typedef struct {
+    dva_who_service *services; /* sorted by service name */
+    size_t nservices;
+    uint64_t users;    /* distinct users over all services */
+    uint64_t sessions; /* all sessions */
+} dva_who_summary;
+
+/* `who` / `who -1`: server-wide commands. */
+void dva_who_command(dva_command *cmd);
+void dva_who_sessions_command(dva_command *cmd);
+
+/* Strings point into reply: keep it alive. */
+int dva_who_decode(const dva_reply *reply, dva_who *out, dva_error *err);
+int dva_who_sessions_decode(const dva_reply *reply, dva_who_sessions *out, dva_error *err);
+/* Strings point into who's reply. */
+int dva_who_summarize(const dva_who *who, dva_who_summary *out, dva_error *err);
+
+void dva_who_free(dva_who *who);
+void dva_who_sessions_free(dva_who_sessions *sessions);
+void dva_who_summary_free(dva_who_summary *summary);
+
+#endif
