@@ -7,20 +7,34 @@
 const char *dva_errcode_name(dva_errcode code)
 {
     switch (code) {
-    case DVA_OK: return "ok";
-    case DVA_ERR_CONNECT: return "connect";
-    case DVA_ERR_TIMEOUT: return "timeout";
-    case DVA_ERR_VERSION: return "version";
-    case DVA_ERR_AUTH: return "auth";
-    case DVA_ERR_NOAUTH: return "noauth";
-    case DVA_ERR_CLOSED: return "closed";
-    case DVA_ERR_PROTOCOL: return "protocol";
-    case DVA_ERR_COMMAND: return "command";
-    case DVA_ERR_LIMIT: return "limit";
-    case DVA_ERR_IO: return "io";
-    case DVA_ERR_USAGE: return "usage";
-    case DVA_ERR_NOMEM: return "nomem";
-    case DVA_ERR_DECODE: return "decode";
+    case DVA_OK:
+        return "ok";
+    case DVA_ERR_CONNECT:
+        return "connect";
+    case DVA_ERR_TIMEOUT:
+        return "timeout";
+    case DVA_ERR_VERSION:
+        return "version";
+    case DVA_ERR_AUTH:
+        return "auth";
+    case DVA_ERR_NOAUTH:
+        return "noauth";
+    case DVA_ERR_CLOSED:
+        return "closed";
+    case DVA_ERR_PROTOCOL:
+        return "protocol";
+    case DVA_ERR_COMMAND:
+        return "command";
+    case DVA_ERR_LIMIT:
+        return "limit";
+    case DVA_ERR_IO:
+        return "io";
+    case DVA_ERR_USAGE:
+        return "usage";
+    case DVA_ERR_NOMEM:
+        return "nomem";
+    case DVA_ERR_DECODE:
+        return "decode";
     }
     return "invalid";
 }

@@ -7,22 +7,38 @@
 const char *dva_status_name(dva_status status)
 {
     switch (status) {
-    case DVA_STATUS_OK: return "OK";
-    case DVA_STATUS_FAILED: return "FAILED";
-    case DVA_STATUS_UNKNOWN: return "UNKNOWN";
-    case DVA_STATUS_TEMPFAIL: return "TEMPFAIL";
-    case DVA_STATUS_USAGE: return "USAGE";
-    case DVA_STATUS_NOUSER: return "NOUSER";
-    case DVA_STATUS_NOPERM: return "NOPERM";
-    case DVA_STATUS_PROTOCOL: return "PROTOCOL";
-    case DVA_STATUS_DATAERR: return "DATAERR";
-    case DVA_STATUS_NOREPLICATE: return "NOREPLICATE";
-    case DVA_STATUS_NOTFOUND: return "NOTFOUND";
-    case DVA_STATUS_CHANGED: return "CHANGED";
-    case DVA_STATUS_EXPIRED: return "EXPIRED";
-    case DVA_STATUS_REFERRAL: return "REFERRAL";
-    case DVA_STATUS_NUMERIC: return "NUMERIC";
-    case DVA_STATUS_OTHER: return "OTHER";
+    case DVA_STATUS_OK:
+        return "OK";
+    case DVA_STATUS_FAILED:
+        return "FAILED";
+    case DVA_STATUS_UNKNOWN:
+        return "UNKNOWN";
+    case DVA_STATUS_TEMPFAIL:
+        return "TEMPFAIL";
+    case DVA_STATUS_USAGE:
+        return "USAGE";
+    case DVA_STATUS_NOUSER:
+        return "NOUSER";
+    case DVA_STATUS_NOPERM:
+        return "NOPERM";
+    case DVA_STATUS_PROTOCOL:
+        return "PROTOCOL";
+    case DVA_STATUS_DATAERR:
+        return "DATAERR";
+    case DVA_STATUS_NOREPLICATE:
+        return "NOREPLICATE";
+    case DVA_STATUS_NOTFOUND:
+        return "NOTFOUND";
+    case DVA_STATUS_CHANGED:
+        return "CHANGED";
+    case DVA_STATUS_EXPIRED:
+        return "EXPIRED";
+    case DVA_STATUS_REFERRAL:
+        return "REFERRAL";
+    case DVA_STATUS_NUMERIC:
+        return "NUMERIC";
+    case DVA_STATUS_OTHER:
+        return "OTHER";
     }
     return "INVALID";
 }

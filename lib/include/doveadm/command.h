@@ -19,6 +19,7 @@ typedef struct {
 } dva_command;
 
 /* A request for cmd run as username (NULL: server-wide), with tag. */
-dva_request dva_command_request(const dva_command *cmd, const char *username, void *tag);
+dva_request dva_command_request(const dva_command *cmd, const char *username,
+                                void *tag);
 
 #endif

@@ -7,19 +7,19 @@
 
 typedef enum {
     DVA_OK = 0,
-    DVA_ERR_CONNECT,   /* connect refused, unreachable, name not resolved */
-    DVA_ERR_TIMEOUT,   /* the caller's deadline passed */
-    DVA_ERR_VERSION,   /* server closed after VERSION: incompatible or not doveadm */
-    DVA_ERR_AUTH,      /* server rejected the password */
-    DVA_ERR_NOAUTH,    /* server asks for a password but none was configured */
-    DVA_ERR_CLOSED,    /* server closed the connection with requests pending */
-    DVA_ERR_PROTOCOL,  /* bytes that break the protocol: expected vs. seen */
-    DVA_ERR_COMMAND,   /* the command failed; see dva_reply.status */
-    DVA_ERR_LIMIT,     /* a configured bound on size or count was exceeded */
-    DVA_ERR_IO,        /* any other I/O error (errno text in the message) */
-    DVA_ERR_USAGE,     /* the caller broke the API contract */
-    DVA_ERR_NOMEM,     /* allocation failed */
-    DVA_ERR_DECODE,    /* a well-formed reply whose content does not decode */
+    DVA_ERR_CONNECT,  /* connect refused, unreachable, name not resolved */
+    DVA_ERR_TIMEOUT,  /* the caller's deadline passed */
+    DVA_ERR_VERSION,  /* server closed after VERSION: incompatible or not doveadm */
+    DVA_ERR_AUTH,     /* server rejected the password */
+    DVA_ERR_NOAUTH,   /* server asks for a password but none was configured */
+    DVA_ERR_CLOSED,   /* server closed the connection with requests pending */
+    DVA_ERR_PROTOCOL, /* bytes that break the protocol: expected vs. seen */
+    DVA_ERR_COMMAND,  /* the command failed; see dva_reply.status */
+    DVA_ERR_LIMIT,    /* a configured bound on size or count was exceeded */
+    DVA_ERR_IO,       /* any other I/O error (errno text in the message) */
+    DVA_ERR_USAGE,    /* the caller broke the API contract */
+    DVA_ERR_NOMEM,    /* allocation failed */
+    DVA_ERR_DECODE,   /* a well-formed reply whose content does not decode */
 } dva_errcode;
 
 #define DVA_ERROR_MESSAGE_MAX 512

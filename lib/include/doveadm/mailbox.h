@@ -27,13 +27,20 @@ typedef struct {
 bool dva_mailbox_field_valid(const char *field);
 
 /* Sent with the user as username. Fails (DVA_ERR_USAGE) on an unknown or
- * repeated field, too many fields, or an empty mask. */
+ * repeated field, too many fields, or an empty mask. Dovecot prints the
+ * fields in the fixed order listed above whatever order they are asked in,
+ * so fields out of that order also fail (values can then never land in the
+ * wrong slot); so do a mask starting with '-' (the server would take it for
+ * an option) and one too long for cmd->storage. */
 int dva_mailbox_command(dva_command *cmd, const char *const *fields, size_t nfields,
                         const char *mask, dva_error *err);
 
-/* Every row must name expected_user (ASCII case ignored; NULL: any). */
-int dva_mailbox_decode(const dva_reply *reply, size_t nfields, const char *expected_user,
-                       dva_mailbox_status *out, dva_error *err);
+/* Every row must name expected_user (ASCII case ignored; NULL: any).
+ * firstsaved of a mailbox never saved to is sent as "never" and decoded as
+ * 0 (accepted in the last column only, where firstsaved always is). */
+int dva_mailbox_decode(const dva_reply *reply, size_t nfields,
+                       const char *expected_user, dva_mailbox_status *out,
+                       dva_error *err);
 void dva_mailbox_free(dva_mailbox_status *status);
 
 #endif

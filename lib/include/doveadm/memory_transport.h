@@ -26,13 +26,15 @@ void dva_memory_transport_set_connect_delay(dva_transport *t, unsigned calls);
 void dva_memory_transport_fail_connect(dva_transport *t, dva_errcode code,
                                        const char *message);
 /* read() fails with this error once the queued bytes are read. */
-void dva_memory_transport_fail_read(dva_transport *t, dva_errcode code, const char *message);
+void dva_memory_transport_fail_read(dva_transport *t, dva_errcode code,
+                                    const char *message);
 
 /* Called after each client write with all bytes written so far; a test
  * script can push replies from it. */
 typedef void dva_memory_on_write(dva_transport *t, const char *written, size_t len,
                                  void *ctx);
-void dva_memory_transport_on_write(dva_transport *t, dva_memory_on_write *fn, void *ctx);
+void dva_memory_transport_on_write(dva_transport *t, dva_memory_on_write *fn,
+                                   void *ctx);
 
 /* Everything the client wrote so far (NUL-terminated copy kept inside). */
 const char *dva_memory_transport_written(const dva_transport *t, size_t *len);

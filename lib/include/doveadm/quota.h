@@ -33,9 +33,12 @@ typedef struct {
 /* `quota get -A`, to be sent with the user as the request's username. */
 void dva_quota_command(dva_command *cmd);
 
-/* Decodes a successful reply. Every row must name expected_user (compared
- * ignoring ASCII case) or the decode fails with DVA_ERR_DECODE; NULL accepts
- * any user (server-side iteration). Strings point into reply. */
+/* Decodes a successful reply, or a -TEMPFAIL reply whose rows include
+ * "error" ones (Dovecot 2.3.19 prints the rows, then fails the command when
+ * a resource could not be computed; any other failure is DVA_ERR_COMMAND).
+ * Every row must name expected_user (compared ignoring ASCII case) or the
+ * decode fails with DVA_ERR_DECODE; NULL accepts any user (server-side
+ * iteration). Strings point into reply. */
 int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quota *out,
                      dva_error *err);
 void dva_quota_free(dva_quota *quota);

@@ -4,7 +4,9 @@
  * by TAB; the data ends with LF, then one status line: "+" or "-CODE".
  * There is no row separator: rows are cut by the column count the caller
  * knows for its command. The parser is fed any split of the byte stream and
- * never touches I/O. */
+ * never touches I/O. One exception seen on the wire (2.3.19): `user <mask>`
+ * ends its single JSON value with LF and no TAB, so a reply whose only value
+ * lacks its TAB is accepted; any other value without TAB is an error. */
 #ifndef DOVEADM_REPLY_H
 #define DOVEADM_REPLY_H
 
@@ -94,10 +96,10 @@ typedef struct {
     dva_limits limits;
     dva_reply *out;
     int state;
-    bool escape;           /* previous byte was 0x01 */
-    bool value_open;       /* bytes of the current value seen */
-    bool dup_possible;     /* last reply was a coded failure (2.3.0-2.3.16) */
-    size_t value_start;    /* offset of the current value in out->data */
+    bool escape;        /* previous byte was 0x01 */
+    bool value_open;    /* bytes of the current value seen */
+    bool dup_possible;  /* last reply was a coded failure (2.3.0-2.3.16) */
+    size_t value_start; /* offset of the current value in out->data */
     size_t status_len;
     size_t consumed_total; /* raw bytes of the current reply so far */
     char status_line[DVA_STATUS_LINE_MAX];

@@ -8,7 +8,7 @@
 
 #include "doveadm/command.h"
 
-#define DVA_WHO_NCOLS 5       /* user, connections, service, (pids), (ips) */
+#define DVA_WHO_NCOLS 5          /* user, connections, service, (pids), (ips) */
 #define DVA_WHO_SESSIONS_NCOLS 4 /* who -1 on 2.3: user, service, pid, ip */
 
 typedef struct {
@@ -56,7 +56,8 @@ void dva_who_sessions_command(dva_command *cmd);
 
 /* Strings point into reply: keep it alive. */
 int dva_who_decode(const dva_reply *reply, dva_who *out, dva_error *err);
-int dva_who_sessions_decode(const dva_reply *reply, dva_who_sessions *out, dva_error *err);
+int dva_who_sessions_decode(const dva_reply *reply, dva_who_sessions *out,
+                            dva_error *err);
 /* Strings point into who's reply. */
 int dva_who_summarize(const dva_who *who, dva_who_summary *out, dva_error *err);
 

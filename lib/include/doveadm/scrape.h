@@ -1,0 +1,94 @@
+/* One read of one Dovecot server: a plan of requests over several
+ * connections, driven by one poll() loop against one deadline, with the
+ * answers decoded into plain structs.
+ *
+ * The connection plan follows PROTOCOL.md section 6: `stats dump`, `who`
+ * and each `user <mask>` get a fresh connection of their own as the first
+ * and only command; per-user `quota get -A` and `mailbox status -A` are
+ * pipelined on mail connections, several in parallel. A mail request lost
+ * with its connection (the server process died) is retried once on a new
+ * connection while time remains. */
+#ifndef DOVEADM_SCRAPE_H
+#define DOVEADM_SCRAPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "doveadm/client.h"
+#include "doveadm/mailbox.h"
+#include "doveadm/quota.h"
+#include "doveadm/stats.h"
+#include "doveadm/who.h"
+
+typedef struct {
+    /* Where: a UNIX socket path, or host and port (TCP). */
+    const char *socket_path;
+    const char *host;
+    unsigned port;
+    const char *password; /* NULL: none */
+
+    bool stats, who, quota, mailbox;
+    const char *const *users; /* users named in the configuration */
+    size_t nusers;
+    const char *const *user_masks; /* resolved with `user <mask>` each read */
+    size_t nuser_masks;
+    const char *const *mailbox_masks; /* for mailbox status; NULL: "INBOX" */
+    size_t nmailbox_masks;
+    const char *const *mailbox_fields; /* NULL: messages unseen vsize */
+    size_t nmailbox_fields;
+
+    unsigned connections; /* parallel mail connections; 0: 2 */
+    uint64_t timeout_ms;  /* the whole read */
+    size_t max_users;     /* bound on users per read; 0: 100000 */
+    dva_limits limits;    /* per reply; zero fields: defaults */
+    dva_log_fn *log;      /* optional */
+    void *log_ctx;
+} dva_scrape_plan;
+
+/* A step that can fail on its own: its error is DVA_OK when it worked. */
+typedef struct {
+    bool attempted;
+    dva_error error;
+} dva_scrape_step;
+
+typedef struct {
+    char *name;
+    dva_scrape_step quota_step;
+    dva_reply quota_reply;
+    dva_quota quota; /* rows point into quota_reply */
+    dva_scrape_step mailbox_step;
+    dva_reply *mailbox_replies; /* one per mailbox mask */
+    dva_mailbox_status *mailboxes;
+    size_t nmailbox_masks;
+} dva_scrape_user;
+
+typedef struct {
+    bool up;               /* the server answered at least one request */
+    dva_error down_reason; /* why not, when !up */
+    uint64_t duration_ms;
+    unsigned connections_opened;
+
+    dva_scrape_step stats_step;
+    dva_reply stats_reply;
+    dva_stats stats;
+
+    dva_scrape_step who_step;
+    dva_reply who_reply;
+    dva_who who;
+    dva_who_summary who_summary;
+
+    dva_scrape_step users_step; /* resolving user_masks */
+    dva_scrape_user *users;     /* configured users, then resolved ones */
+    size_t nusers;
+} dva_scrape_result;
+
+/* Runs the plan; returns within timeout_ms plus the time of one poll wake.
+ * Returns 0 when the plan ran (check result->up and each step), -1 when
+ * the plan itself is invalid (err set). Free the result with
+ * dva_scrape_result_free() in both cases. */
+int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
+                   dva_error *err);
+void dva_scrape_result_free(dva_scrape_result *result);
+
+#endif

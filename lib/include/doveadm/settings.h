@@ -1,0 +1,65 @@
+/* The configuration schema of one monitored Dovecot (an <Instance>),
+ * defined once with libconfuse: names (case-insensitive), types, defaults,
+ * ranges, repeatable options and messages. Front ends (the collectd plugin,
+ * a check tool) feed it option/value pairs and get validated settings or
+ * an error naming the instance, the option, the value and the fix. */
+#ifndef DOVEADM_SETTINGS_H
+#define DOVEADM_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "doveadm/error.h"
+
+#define DVA_DEFAULT_SOCKET "/run/dovecot/doveadm-server"
+#define DVA_DEFAULT_PORT 2425
+
+typedef struct {
+    char *name;        /* the instance name */
+    char *socket_path; /* set for a UNIX socket (the default) */
+    char *host;        /* set for TCP */
+    unsigned port;
+    char *password;      /* from Password or PasswordFile: never log it */
+    char *password_file; /* where it came from, if a file */
+    double interval;     /* seconds; 0: the front end's default */
+    double timeout;      /* seconds; 0: 80% of the interval */
+    bool collect_stats, collect_who, collect_quota, collect_mailbox;
+    char **quota_users; /* QuotaUser, repeatable */
+    size_t nquota_users;
+    char **quota_masks; /* QuotaUsers, repeatable, resolved with `user` */
+    size_t nquota_masks;
+    double quota_warning; /* percent; 0: no warnings */
+    double quota_failure; /* percent; 0: no failures */
+    char **mailboxes;     /* Mailbox masks, repeatable; none: INBOX */
+    size_t nmailboxes;
+    char *report_host; /* NULL: the front end's host name */
+    unsigned connections;
+} dva_settings;
+
+typedef struct dva_config dva_config;
+
+/* A fresh option set with every default, for the instance name. */
+dva_config *dva_config_new(const char *instance_name);
+void dva_config_free(dva_config *config);
+
+/* Sets option (any letter case) to value, given as text ("true", "2425").
+ * Repeatable options append. Fails on an unknown option, a repeated
+ * single option, or a value of the wrong type or out of range. */
+int dva_config_set(dva_config *config, const char *option, const char *value,
+                   dva_error *err);
+
+/* True when option names a repeatable option (any letter case). */
+bool dva_config_repeatable(const char *option);
+
+/* Checks the options together (Socket with Host, TCP without a password,
+ * Timeout over Interval, thresholds), reads PasswordFile, and fills out.
+ * warn, if not NULL, receives warnings (a PasswordFile readable by
+ * others). */
+typedef void dva_config_warn_fn(void *ctx, const char *message);
+int dva_config_finish(dva_config *config, dva_settings *out, dva_config_warn_fn *warn,
+                      void *warn_ctx, dva_error *err);
+
+/* Frees and wipes the password. */
+void dva_settings_free(dva_settings *settings);
+
+#endif

@@ -1,0 +1,67 @@
+/* Private helpers shared by the command decoders (stats.c, who.c, quota.c,
+ * mailbox.c, userlist.c): strict number parsing that never trusts strtoull
+ * or the locale, ASCII case-insensitive user comparison, and the checks
+ * every decoder runs on a reply before it reads a single cell. */
+#ifndef DVA_DECODE_UTIL_H
+#define DVA_DECODE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "doveadm/error.h"
+#include "doveadm/reply.h"
+
+/* Room for a quoted untrusted value in an error message. */
+#define DVA_QUOTE_MAX 96
+
+/* Strict unsigned decimal: one or more ASCII digits and nothing else (no
+ * sign, no spaces, no "0x", no trailing bytes), value <= UINT64_MAX.
+ * Leading zeros are accepted ("007" is 7). Returns true on success; *out is
+ * untouched on failure. */
+bool dva_parse_u64(const char *s, uint64_t *out);
+
+/* Strict decimal number as Dovecot prints them with %u, %PRIu64 and %.02f:
+ * an optional '-', one or more digits, optionally '.' and one or more
+ * digits. No exponent, no spaces, no "nan"/"inf", no trailing bytes, and the
+ * result must be finite. Locale independent ('.' is always the separator). */
+bool dva_parse_double(const char *s, double *out);
+
+/* ASCII case-insensitive equality (bytes >= 0x80 compare exactly, so the
+ * result never depends on the locale). */
+bool dva_user_equal(const char *a, const char *b);
+
+/* Checks a reply before decoding: status OK (else DVA_ERR_COMMAND), row
+ * width equal to ncols and a value count that is a multiple of it (else
+ * DVA_ERR_DECODE). what names the command in messages ("quota get"). */
+int dva_decode_check_reply(const dva_reply *reply, size_t ncols, const char *what,
+                           dva_error *err);
+
+/* The row-width part of dva_decode_check_reply(), for a decoder that also
+ * accepts some failure statuses. reply must not be NULL. */
+int dva_decode_check_shape(const dva_reply *reply, size_t ncols, const char *what,
+                           dva_error *err);
+
+/* The cell at row, col as a C string. NULL, with err filled
+ * (DVA_ERR_DECODE), when it holds a NUL byte or is empty while nonempty is
+ * set. what names the command, column the column, both for the message. */
+const char *dva_decode_cstr(const dva_reply *reply, size_t row, size_t col,
+                            bool nonempty, const char *what, const char *column,
+                            dva_error *err);
+
+/* The row-width part of dva_decode_check_reply(), for a decoder that also
+ * accepts some failure statuses. reply must not be NULL. */
+int dva_decode_check_shape(const dva_reply *reply, size_t ncols, const char *what,
+                           dva_error *err);
+
+/* The cell at row, col parsed with dva_parse_u64; -1 with err filled
+ * (DVA_ERR_DECODE) when it is not a strict unsigned decimal. */
+int dva_decode_u64(const dva_reply *reply, size_t row, size_t col, const char *what,
+                   const char *column, uint64_t *out, dva_error *err);
+
+/* Calls calloc(n, size), returning NULL for n == 0 without failing. Sets
+ * *failed when the allocation was needed and failed (calloc itself guards
+ * the n * size multiplication against overflow). */
+void *dva_calloc_rows(size_t n, size_t size, bool *failed);
+
+#endif

@@ -1,0 +1,135 @@
+/* `quota get -A` (plugins/quota/doveadm-quota.c). Per resource the server
+ * prints: root name, type, then value limit percent as numbers when there
+ * is a limit, "value - 0" when there is none, and "error error error" when
+ * it could not compute the resource. -A adds the username in front. */
+#include "doveadm/quota.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode_util.h"
+
+#define WHAT "quota get"
+
+void dva_quota_command(dva_command *cmd)
+{
+    memset(cmd, 0, sizeof(*cmd));
+    cmd->argv[0] = "quota get";
+    cmd->argv[1] = "-A";
+    cmd->argc = 2;
+    cmd->ncols = DVA_QUOTA_NCOLS;
+}
+
+static dva_quota_type quota_type(const char *name)
+{
+    if (strcmp(name, "STORAGE") == 0)
+        return DVA_QUOTA_STORAGE;
+    if (strcmp(name, "MESSAGE") == 0)
+        return DVA_QUOTA_MESSAGE;
+    return DVA_QUOTA_OTHER;
+}
+
+static int decode_row(const dva_reply *reply, size_t r, const char *expected_user,
+                      dva_quota_row *row, dva_error *err)
+{
+    char q1[DVA_QUOTE_MAX], q2[DVA_QUOTE_MAX];
+    const char *cells[3];
+    static const char *const names[] = {"value", "limit", "percent"};
+
+    row->user = dva_decode_cstr(reply, r, 0, true, WHAT, "username", err);
+    if (row->user == NULL)
+        return -1;
+    if (expected_user != NULL && !dva_user_equal(row->user, expected_user)) {
+        return dva_fail(
+            err, DVA_ERR_DECODE,
+            "Row %zu of the " WHAT " reply is for user \"%s\", but the "
+            "command was sent for user \"%s\"; refusing to credit its values.",
+            r + 1, dva_quote(q1, sizeof(q1), row->user, strlen(row->user)),
+            dva_quote(q2, sizeof(q2), expected_user, strlen(expected_user)));
+    }
+    row->root = dva_decode_cstr(reply, r, 1, false, WHAT, "quota root", err);
+    if (row->root == NULL)
+        return -1;
+    row->type_name = dva_decode_cstr(reply, r, 2, true, WHAT, "type", err);
+    if (row->type_name == NULL)
+        return -1;
+    row->type = quota_type(row->type_name);
+
+    size_t nerror = 0;
+    for (size_t i = 0; i < 3; i++) {
+        cells[i] = dva_decode_cstr(reply, r, 3 + i, false, WHAT, names[i], err);
+        if (cells[i] == NULL)
+            return -1;
+        if (strcmp(cells[i], "error") == 0)
+            nerror++;
+    }
+    if (nerror == 3) {
+        row->error = true;
+        return 0;
+    }
+    if (nerror != 0) {
+        return dva_fail(err, DVA_ERR_DECODE,
+                        "Row %zu of the " WHAT
+                        " reply mixes \"error\" with numbers in its "
+                        "value, limit and percent columns.",
+                        r + 1);
+    }
+    if (dva_decode_u64(reply, r, 3, WHAT, "value", &row->value, err) < 0)
+        return -1;
+    if (strcmp(cells[1], "-") == 0) {
+        row->unlimited = true;
+        row->limit = 0;
+    } else if (dva_decode_u64(reply, r, 4, WHAT, "limit", &row->limit, err) < 0) {
+        return -1;
+    }
+    return dva_decode_u64(reply, r, 5, WHAT, "percent", &row->percent, err);
+}
+
+int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quota *out,
+                     dva_error *err)
+{
+    bool nomem;
+
+    out->rows = NULL;
+    out->nrows = 0;
+    /* Dovecot 2.3.19 prints "error" rows and then fails the command with
+     * -TEMPFAIL: such a reply is decoded so the failing resources show. */
+    bool tempfail =
+        reply != NULL && reply->status == DVA_STATUS_TEMPFAIL && reply->nvalues > 0;
+    if (tempfail) {
+        if (dva_decode_check_shape(reply, DVA_QUOTA_NCOLS, WHAT, err) < 0)
+            return -1;
+    } else if (dva_decode_check_reply(reply, DVA_QUOTA_NCOLS, WHAT, err) < 0) {
+        return -1;
+    }
+    size_t nrows = dva_reply_rows(reply);
+    dva_quota_row *rows = dva_calloc_rows(nrows, sizeof(*rows), &nomem);
+    if (nomem)
+        return dva_fail(err, DVA_ERR_NOMEM, "Out of memory for %zu quota rows.", nrows);
+    bool any_error = false;
+    for (size_t r = 0; r < nrows; r++) {
+        if (decode_row(reply, r, expected_user, &rows[r], err) < 0) {
+            free(rows);
+            return -1;
+        }
+        any_error = any_error || rows[r].error;
+    }
+    if (tempfail && !any_error) {
+        free(rows);
+        return dva_fail(err, DVA_ERR_COMMAND,
+                        "The server answered " WHAT " with TEMPFAIL without naming a "
+                        "failed resource; there is nothing to decode.");
+    }
+    out->rows = rows;
+    out->nrows = nrows;
+    return 0;
+}
+
+void dva_quota_free(dva_quota *quota)
+{
+    if (quota == NULL)
+        return;
+    free(quota->rows);
+    quota->rows = NULL;
+    quota->nrows = 0;
+}

@@ -1,0 +1,602 @@
+/* One read of one server: see scrape.h for the connection plan. */
+#include "doveadm/scrape.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doveadm/clock.h"
+#include "doveadm/socket_transport.h"
+#include "doveadm/userlist.h"
+#include "strset.h"
+
+#define DEFAULT_CONNECTIONS 2
+#define MAX_CONNECTIONS 64
+#define DEFAULT_MAX_USERS 100000
+#define DEFAULT_MAILBOX_MASK "INBOX"
+
+static const char *const default_mailbox_fields[] = {"messages", "unseen", "vsize"};
+
+typedef enum { JOB_STATS, JOB_WHO, JOB_USERS, JOB_QUOTA, JOB_MAILBOX } job_kind;
+
+typedef struct {
+    job_kind kind;
+    size_t user; /* JOB_QUOTA, JOB_MAILBOX */
+    size_t mask; /* JOB_USERS, JOB_MAILBOX */
+    bool retried;
+} job;
+
+typedef struct {
+    dva_transport *transport;
+    dva_client *client;
+    bool mail; /* takes pipelined mail requests */
+} conn;
+
+typedef struct {
+    const dva_scrape_plan *plan;
+    dva_scrape_result *result;
+    uint64_t deadline;
+    size_t max_users;
+    unsigned mail_connections;
+    size_t max_conns_opened;
+    const char *const *mb_masks;
+    size_t n_mb_masks;
+    const char *const *mb_fields;
+    size_t n_mb_fields;
+
+    job *jobs;
+    size_t njobs, jobs_cap;
+    conn *conns;
+    size_t nconns, conns_cap;
+    size_t next_mail; /* round-robin cursor */
+    size_t users_cap;
+    size_t masks_pending;
+    dva_strset user_set;
+    dva_result res;
+} scrape;
+
+/* ---- bookkeeping ---- */
+
+static void *grow_array(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap == 0 ? 16 : *cap * 2;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(p, n * size);
+    if (q == NULL)
+        return NULL;
+    *cap = n;
+    return q;
+}
+
+static long add_job(scrape *s, job j)
+{
+    job *jobs = grow_array(s->jobs, &s->jobs_cap, s->njobs + 1, sizeof(job));
+    if (jobs == NULL)
+        return -1;
+    s->jobs = jobs;
+    s->jobs[s->njobs] = j;
+    return (long)s->njobs++;
+}
+
+static void *job_tag(size_t index)
+{
+    return (void *)(uintptr_t)(index + 1);
+}
+
+static size_t tag_job(void *tag)
+{
+    return (size_t)(uintptr_t)tag - 1;
+}
+
+static void record_down(scrape *s, const dva_error *err)
+{
+    if (s->result->down_reason.code == DVA_OK)
+        s->result->down_reason = *err;
+}
+
+static conn *open_conn(scrape *s, bool mail)
+{
+    const dva_scrape_plan *plan = s->plan;
+    if (s->result->connections_opened >= s->max_conns_opened)
+        return NULL;
+    conn *conns = grow_array(s->conns, &s->conns_cap, s->nconns + 1, sizeof(conn));
+    if (conns == NULL)
+        return NULL;
+    s->conns = conns;
+
+    dva_error err;
+    dva_transport *t = plan->socket_path != NULL
+                           ? dva_unix_transport_new(plan->socket_path, &err)
+                           : dva_tcp_transport_new(plan->host, plan->port, &err);
+    if (t == NULL) {
+        record_down(s, &err);
+        return NULL;
+    }
+    dva_client_options opt = {.password = plan->password,
+                              .limits = plan->limits,
+                              .log = plan->log,
+                              .log_ctx = plan->log_ctx};
+    dva_client *c = dva_client_new(t, &opt);
+    if (c == NULL) {
+        dva_transport_destroy(t);
+        return NULL;
+    }
+    dva_client_set_deadline(c, s->deadline);
+    s->result->connections_opened++;
+    conn *cn = &s->conns[s->nconns++];
+    *cn = (conn){.transport = t, .client = c, .mail = mail};
+    return cn;
+}
+
+static void free_conn(conn *cn)
+{
+    dva_client_free(cn->client);
+    dva_transport_destroy(cn->transport);
+    cn->client = NULL;
+    cn->transport = NULL;
+}
+
+static void fail_step(dva_scrape_step *step, const dva_error *err)
+{
+    step->attempted = true;
+    step->error = *err;
+}
+
+static dva_scrape_user *job_user(scrape *s, const job *j)
+{
+    return &s->result->users[j->user];
+}
+
+static void fail_job(scrape *s, const job *j, const dva_error *err)
+{
+    switch (j->kind) {
+    case JOB_STATS:
+        fail_step(&s->result->stats_step, err);
+        break;
+    case JOB_WHO:
+        fail_step(&s->result->who_step, err);
+        break;
+    case JOB_USERS:
+        fail_step(&s->result->users_step, err);
+        break;
+    case JOB_QUOTA:
+        fail_step(&job_user(s, j)->quota_step, err);
+        break;
+    case JOB_MAILBOX:
+        fail_step(&job_user(s, j)->mailbox_step, err);
+        break;
+    }
+}
+
+/* ---- sending ---- */
+
+static int send_job(scrape *s, conn *cn, size_t index)
+{
+    job *j = &s->jobs[index];
+    dva_command cmd;
+    const char *user = NULL;
+    dva_error err;
+
+    switch (j->kind) {
+    case JOB_STATS:
+        dva_stats_command(&cmd);
+        break;
+    case JOB_WHO:
+        dva_who_command(&cmd);
+        break;
+    case JOB_USERS:
+        if (dva_userlist_command(&cmd, s->plan->user_masks[j->mask]) < 0) {
+            dva_fail(&err, DVA_ERR_USAGE, "user mask is too long");
+            fail_job(s, j, &err);
+            return -1;
+        }
+        break;
+    case JOB_QUOTA:
+        dva_quota_command(&cmd);
+        user = job_user(s, j)->name;
+        break;
+    case JOB_MAILBOX:
+        if (dva_mailbox_command(&cmd, s->mb_fields, s->n_mb_fields,
+                                s->mb_masks[j->mask], &err) < 0) {
+            fail_job(s, j, &err);
+            return 0;
+        }
+        user = job_user(s, j)->name;
+        break;
+    }
+    dva_request req = dva_command_request(&cmd, user, job_tag(index));
+    if (dva_client_send(cn->client, &req, &err) < 0) {
+        fail_job(s, j, &err);
+        return -1;
+    }
+    return 0;
+}
+
+/* A server-wide command on a fresh connection of its own. */
+static void start_solo(scrape *s, job_kind kind, size_t mask)
+{
+    long index = add_job(s, (job){.kind = kind, .mask = mask});
+    conn *cn = index < 0 ? NULL : open_conn(s, false);
+    if (cn != NULL) {
+        if (send_job(s, cn, (size_t)index) == 0 && kind == JOB_USERS)
+            s->masks_pending++;
+        return;
+    }
+    dva_error err = s->result->down_reason;
+    if (err.code == DVA_OK)
+        dva_fail(&err, DVA_ERR_NOMEM, "could not open a connection");
+    job j = {.kind = kind, .mask = mask};
+    fail_job(s, &j, &err);
+}
+
+/* The next open mail connection, opening one while fewer than asked. */
+static conn *next_mail_conn(scrape *s)
+{
+    size_t open_mail = 0;
+    for (size_t i = 0; i < s->nconns; i++)
+        if (s->conns[i].mail && s->conns[i].client != NULL &&
+            dva_client_state(s->conns[i].client) != DVA_STATE_CLOSED)
+            open_mail++;
+    if (open_mail < s->mail_connections) {
+        conn *cn = open_conn(s, true);
+        if (cn != NULL)
+            return cn;
+    }
+    for (size_t n = 0; n < s->nconns; n++) {
+        conn *cn = &s->conns[s->next_mail++ % s->nconns];
+        if (cn->mail && cn->client != NULL &&
+            dva_client_state(cn->client) != DVA_STATE_CLOSED)
+            return cn;
+    }
+    return NULL;
+}
+
+static void queue_mail_job(scrape *s, size_t index)
+{
+    conn *cn = next_mail_conn(s);
+    if (cn == NULL) {
+        dva_error err = s->result->down_reason;
+        if (err.code == DVA_OK)
+            dva_fail(&err, DVA_ERR_LIMIT, "no connection left for this read");
+        fail_job(s, &s->jobs[index], &err);
+        return;
+    }
+    send_job(s, cn, index);
+}
+
+static void queue_user_jobs(scrape *s, size_t user)
+{
+    if (s->plan->quota) {
+        long i = add_job(s, (job){.kind = JOB_QUOTA, .user = user});
+        if (i >= 0)
+            queue_mail_job(s, (size_t)i);
+    }
+    if (s->plan->mailbox) {
+        for (size_t m = 0; m < s->n_mb_masks; m++) {
+            long i = add_job(s, (job){.kind = JOB_MAILBOX, .user = user, .mask = m});
+            if (i >= 0)
+                queue_mail_job(s, (size_t)i);
+        }
+    }
+}
+
+/* Adds a user unless known; returns its index, or -1. */
+static long add_user(scrape *s, const char *name)
+{
+    dva_scrape_result *r = s->result;
+    if (dva_strset_has(&s->user_set, name))
+        return -1;
+    if (r->nusers >= s->max_users) {
+        if (r->users_step.error.code == DVA_OK)
+            dva_fail(&r->users_step.error, DVA_ERR_LIMIT,
+                     "more than %zu users; the rest are not read", s->max_users);
+        return -1;
+    }
+    dva_scrape_user *users =
+        grow_array(r->users, &s->users_cap, r->nusers + 1, sizeof(*users));
+    if (users == NULL)
+        return -1;
+    r->users = users;
+    dva_scrape_user *u = &r->users[r->nusers];
+    memset(u, 0, sizeof(*u));
+    u->name = strdup(name);
+    u->nmailbox_masks = s->plan->mailbox ? s->n_mb_masks : 0;
+    if (u->nmailbox_masks > 0) {
+        u->mailbox_replies = calloc(u->nmailbox_masks, sizeof(dva_reply));
+        u->mailboxes = calloc(u->nmailbox_masks, sizeof(dva_mailbox_status));
+    }
+    if (u->name == NULL || (u->nmailbox_masks > 0 &&
+                            (u->mailbox_replies == NULL || u->mailboxes == NULL))) {
+        free(u->name);
+        free(u->mailbox_replies);
+        free(u->mailboxes);
+        return -1;
+    }
+    /* The set borrows the name owned by the result. */
+    if (dva_strset_add(&s->user_set, u->name) < 0) {
+        free(u->name);
+        free(u->mailbox_replies);
+        free(u->mailboxes);
+        return -1;
+    }
+    return (long)r->nusers++;
+}
+
+/* ---- results ---- */
+
+/* Moves the result's reply into dst (swapping buffers for reuse). */
+static void take_reply(scrape *s, dva_reply *dst)
+{
+    dva_reply tmp = *dst;
+    *dst = s->res.reply;
+    s->res.reply = tmp;
+    dva_reply_reset(&s->res.reply);
+}
+
+static void handle_users(scrape *s, const job *j)
+{
+    dva_scrape_result *r = s->result;
+    dva_userlist list = {0};
+    dva_error err;
+    r->users_step.attempted = true;
+    if (dva_userlist_decode(&s->res.reply, s->max_users, &list, &err) < 0) {
+        r->users_step.error = err;
+        return;
+    }
+    (void)j;
+    for (size_t i = 0; i < list.nusers; i++) {
+        long u = add_user(s, list.users[i]);
+        if (u >= 0)
+            queue_user_jobs(s, (size_t)u);
+    }
+    dva_userlist_free(&list);
+}
+
+static void handle_success(scrape *s, const job *j)
+{
+    dva_scrape_result *r = s->result;
+    dva_error err;
+    switch (j->kind) {
+    case JOB_STATS:
+        take_reply(s, &r->stats_reply);
+        r->stats_step.attempted = true;
+        if (dva_stats_decode(&r->stats_reply, &r->stats, &err) < 0)
+            r->stats_step.error = err;
+        break;
+    case JOB_WHO:
+        take_reply(s, &r->who_reply);
+        r->who_step.attempted = true;
+        if (dva_who_decode(&r->who_reply, &r->who, &err) < 0 ||
+            dva_who_summarize(&r->who, &r->who_summary, &err) < 0)
+            r->who_step.error = err;
+        break;
+    case JOB_USERS:
+        handle_users(s, j);
+        break;
+    case JOB_QUOTA: {
+        dva_scrape_user *u = job_user(s, j);
+        take_reply(s, &u->quota_reply);
+        u->quota_step.attempted = true;
+        if (dva_quota_decode(&u->quota_reply, u->name, &u->quota, &err) < 0)
+            u->quota_step.error = err;
+        break;
+    }
+    case JOB_MAILBOX: {
+        dva_scrape_user *u = job_user(s, j);
+        take_reply(s, &u->mailbox_replies[j->mask]);
+        u->mailbox_step.attempted = true;
+        if (dva_mailbox_decode(&u->mailbox_replies[j->mask], s->n_mb_fields, u->name,
+                               &u->mailboxes[j->mask], &err) < 0 &&
+            u->mailbox_step.error.code == DVA_OK)
+            u->mailbox_step.error = err;
+        break;
+    }
+    }
+}
+
+static void handle_result(scrape *s)
+{
+    size_t index = tag_job(s->res.tag);
+    job *j = &s->jobs[index];
+    dva_errcode code = s->res.error.code;
+
+    if (code == DVA_OK || code == DVA_ERR_COMMAND)
+        s->result->up = true;
+    if (code == DVA_OK) {
+        handle_success(s, j);
+    } else if (code == DVA_ERR_CLOSED && !j->retried &&
+               (j->kind == JOB_QUOTA || j->kind == JOB_MAILBOX) &&
+               dva_now_ms() < s->deadline) {
+        /* The server process died under this request or one before it:
+         * try once more on a fresh connection. */
+        j->retried = true;
+        queue_mail_job(s, index);
+    } else {
+        if (code != DVA_ERR_COMMAND)
+            record_down(s, &s->res.error);
+        fail_job(s, j, &s->res.error);
+    }
+    if (j->kind == JOB_USERS)
+        s->masks_pending--;
+}
+
+/* Drains one connection; frees it when it has nothing left to do. */
+static void drain(scrape *s, size_t i)
+{
+    dva_recv r;
+    while (s->conns[i].client != NULL &&
+           (r = dva_client_receive(s->conns[i].client, &s->res)) == DVA_RECV_RESULT)
+        handle_result(s); /* may open connections: s->conns can move */
+    conn *cn = &s->conns[i];
+    if (cn->client == NULL)
+        return;
+    bool idle = dva_client_pending(cn->client) == 0;
+    /* A mail connection may still get users from a pending user list. */
+    if (idle && (!cn->mail || s->masks_pending == 0))
+        free_conn(cn);
+}
+
+static bool any_open(const scrape *s)
+{
+    for (size_t i = 0; i < s->nconns; i++)
+        if (s->conns[i].client != NULL)
+            return true;
+    return false;
+}
+
+static void run_loop(scrape *s)
+{
+    struct pollfd *fds = NULL;
+    size_t *owners = NULL, cap = 0;
+
+    for (;;) {
+        for (size_t i = 0; i < s->nconns; i++)
+            drain(s, i);
+        if (!any_open(s))
+            break;
+        uint64_t now = dva_now_ms();
+        if (now >= s->deadline) {
+            for (size_t i = 0; i < s->nconns; i++)
+                if (s->conns[i].client != NULL)
+                    dva_client_expire(s->conns[i].client, now);
+            /* Collect the timed-out results; no retries after the deadline. */
+            for (size_t i = 0; i < s->nconns; i++)
+                drain(s, i);
+            for (size_t i = 0; i < s->nconns; i++)
+                if (s->conns[i].client != NULL)
+                    free_conn(&s->conns[i]);
+            break;
+        }
+        if (s->nconns > cap) {
+            cap = s->nconns;
+            struct pollfd *f = realloc(fds, cap * sizeof(*fds));
+            size_t *o = realloc(owners, cap * sizeof(*owners));
+            if (f != NULL)
+                fds = f;
+            if (o != NULL)
+                owners = o;
+            if (f == NULL || o == NULL)
+                break;
+        }
+        size_t nfds = 0;
+        for (size_t i = 0; i < s->nconns; i++) {
+            conn *cn = &s->conns[i];
+            if (cn->client == NULL)
+                continue;
+            short want = dva_client_events(cn->client), ev = 0;
+            int fd = dva_transport_poll_fd(cn->transport, want, &ev);
+            if (fd < 0 || ev == 0)
+                continue;
+            fds[nfds] = (struct pollfd){.fd = fd, .events = ev};
+            owners[nfds++] = i;
+        }
+        uint64_t wait = s->deadline - now;
+        int n = poll(fds, nfds, wait > 60000 ? 60000 : (int)wait);
+        if (n < 0 && errno != EINTR)
+            break;
+    }
+    free(fds);
+    free(owners);
+    for (size_t i = 0; i < s->nconns; i++)
+        if (s->conns[i].client != NULL)
+            free_conn(&s->conns[i]);
+}
+
+static int check_plan(const dva_scrape_plan *p, dva_error *err)
+{
+    if ((p->socket_path == NULL) == (p->host == NULL))
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "a plan needs either a socket path or a host");
+    if (p->host != NULL && (p->port == 0 || p->port > 65535))
+        return dva_fail(err, DVA_ERR_USAGE, "port %u is not between 1 and 65535",
+                        p->port);
+    if (p->timeout_ms == 0)
+        return dva_fail(err, DVA_ERR_USAGE, "a plan needs a timeout");
+    if (p->connections > MAX_CONNECTIONS)
+        return dva_fail(err, DVA_ERR_USAGE, "at most %d connections", MAX_CONNECTIONS);
+    if (p->nmailbox_fields > DVA_MAILBOX_MAX_FIELDS)
+        return dva_fail(err, DVA_ERR_USAGE, "at most %d mailbox fields",
+                        DVA_MAILBOX_MAX_FIELDS);
+    return 0;
+}
+
+int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
+                   dva_error *err)
+{
+    memset(result, 0, sizeof(*result));
+    if (check_plan(plan, err) < 0)
+        return -1;
+    static const char *const default_masks[] = {DEFAULT_MAILBOX_MASK};
+    uint64_t start = dva_now_ms();
+    scrape s = {
+        .plan = plan,
+        .result = result,
+        .deadline = start + plan->timeout_ms,
+        .max_users = plan->max_users == 0 ? DEFAULT_MAX_USERS : plan->max_users,
+        .mail_connections =
+            plan->connections == 0 ? DEFAULT_CONNECTIONS : plan->connections,
+        .mb_masks = plan->nmailbox_masks > 0 ? plan->mailbox_masks : default_masks,
+        .n_mb_masks = plan->nmailbox_masks > 0 ? plan->nmailbox_masks : 1,
+        .mb_fields =
+            plan->nmailbox_fields > 0 ? plan->mailbox_fields : default_mailbox_fields,
+        .n_mb_fields = plan->nmailbox_fields > 0 ? plan->nmailbox_fields : 3,
+    };
+    bool per_user = plan->quota || plan->mailbox;
+    /* Solo connections, the mail connections, and as many again for
+     * retries after a server process died. */
+    s.max_conns_opened =
+        2 + (per_user ? plan->nuser_masks : 0) + 2 * s.mail_connections;
+
+    if (plan->stats)
+        start_solo(&s, JOB_STATS, 0);
+    if (plan->who)
+        start_solo(&s, JOB_WHO, 0);
+    if (per_user) {
+        for (size_t m = 0; m < plan->nuser_masks; m++)
+            start_solo(&s, JOB_USERS, m);
+        for (size_t i = 0; i < plan->nusers; i++) {
+            long u = add_user(&s, plan->users[i]);
+            if (u >= 0)
+                queue_user_jobs(&s, (size_t)u);
+        }
+    }
+    run_loop(&s);
+
+    if (!result->up && result->down_reason.code == DVA_OK && s.njobs > 0)
+        dva_fail(&result->down_reason, DVA_ERR_CONNECT, "no request could be made");
+    result->duration_ms = dva_now_ms() - start;
+    dva_result_clear(&s.res);
+    dva_strset_free(&s.user_set);
+    free(s.jobs);
+    free(s.conns);
+    dva_error_clear(err);
+    return 0;
+}
+
+void dva_scrape_result_free(dva_scrape_result *r)
+{
+    dva_stats_free(&r->stats);
+    dva_reply_free(&r->stats_reply);
+    dva_who_summary_free(&r->who_summary);
+    dva_who_free(&r->who);
+    dva_reply_free(&r->who_reply);
+    for (size_t i = 0; i < r->nusers; i++) {
+        dva_scrape_user *u = &r->users[i];
+        free(u->name);
+        dva_quota_free(&u->quota);
+        dva_reply_free(&u->quota_reply);
+        for (size_t m = 0; m < u->nmailbox_masks; m++) {
+            dva_mailbox_free(&u->mailboxes[m]);
+            dva_reply_free(&u->mailbox_replies[m]);
+        }
+        free(u->mailboxes);
+        free(u->mailbox_replies);
+    }
+    free(r->users);
+    memset(r, 0, sizeof(*r));
+}

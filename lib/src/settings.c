@@ -1,0 +1,477 @@
+/* The instance option schema in libconfuse, and its validation. */
+#include "doveadm/settings.h"
+
+#include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define PASSWORD_FILE_MAX 4096
+#define DEFAULT_QUOTA_WARNING 90.0
+#define DEFAULT_QUOTA_FAILURE 98.0
+#define DEFAULT_CONNECTIONS 2
+
+typedef enum {
+    KIND_TEXT,
+    KIND_PORT,
+    KIND_SECONDS,
+    KIND_BOOL,
+    KIND_PERCENT,
+    KIND_COUNT
+} value_kind;
+
+typedef struct {
+    const char *name;
+    value_kind kind;
+    bool repeatable;
+    bool secret; /* never echo the value */
+    const char *example;
+} option_doc;
+
+/* One row per option, in the order of cfg_opts below. */
+static const option_doc docs[] = {
+    {"Socket", KIND_TEXT, false, false, "Socket \"/run/dovecot/doveadm-server\""},
+    {"Host", KIND_TEXT, false, false, "Host \"mail.example.com\""},
+    {"Port", KIND_PORT, false, false, "Port 2425"},
+    {"Password", KIND_TEXT, false, true, "PasswordFile \"/etc/collectd/dovecot.pass\""},
+    {"PasswordFile", KIND_TEXT, false, false,
+     "PasswordFile \"/etc/collectd/dovecot.pass\""},
+    {"Interval", KIND_SECONDS, false, false, "Interval 60"},
+    {"Timeout", KIND_SECONDS, false, false, "Timeout 5"},
+    {"CollectStats", KIND_BOOL, false, false, "CollectStats true"},
+    {"CollectWho", KIND_BOOL, false, false, "CollectWho true"},
+    {"CollectQuota", KIND_BOOL, false, false, "CollectQuota true"},
+    {"QuotaUser", KIND_TEXT, true, false, "QuotaUser \"alice@example.com\""},
+    {"QuotaUsers", KIND_TEXT, true, false, "QuotaUsers \"*@example.com\""},
+    {"QuotaWarning", KIND_PERCENT, false, false, "QuotaWarning 90"},
+    {"QuotaFailure", KIND_PERCENT, false, false, "QuotaFailure 98"},
+    {"CollectMailbox", KIND_BOOL, false, false, "CollectMailbox true"},
+    {"Mailbox", KIND_TEXT, true, false, "Mailbox \"INBOX\""},
+    {"ReportHost", KIND_TEXT, false, false, "ReportHost \"mail1\""},
+    {"Connections", KIND_COUNT, false, false, "Connections 2"},
+};
+#define NOPTS (sizeof(docs) / sizeof(docs[0]))
+
+static cfg_opt_t cfg_opts[] = {
+    CFG_STR("Socket", NULL, CFGF_NODEFAULT),
+    CFG_STR("Host", NULL, CFGF_NODEFAULT),
+    CFG_INT("Port", DVA_DEFAULT_PORT, CFGF_NONE),
+    CFG_STR("Password", NULL, CFGF_NODEFAULT),
+    CFG_STR("PasswordFile", NULL, CFGF_NODEFAULT),
+    CFG_FLOAT("Interval", 0, CFGF_NONE),
+    CFG_FLOAT("Timeout", 0, CFGF_NONE),
+    CFG_BOOL("CollectStats", cfg_true, CFGF_NONE),
+    CFG_BOOL("CollectWho", cfg_true, CFGF_NONE),
+    CFG_BOOL("CollectQuota", cfg_true, CFGF_NONE),
+    CFG_STR_LIST("QuotaUser", NULL, CFGF_NODEFAULT),
+    CFG_STR_LIST("QuotaUsers", NULL, CFGF_NODEFAULT),
+    CFG_FLOAT("QuotaWarning", DEFAULT_QUOTA_WARNING, CFGF_NONE),
+    CFG_FLOAT("QuotaFailure", DEFAULT_QUOTA_FAILURE, CFGF_NONE),
+    CFG_BOOL("CollectMailbox", cfg_false, CFGF_NONE),
+    CFG_STR_LIST("Mailbox", NULL, CFGF_NODEFAULT),
+    CFG_STR("ReportHost", NULL, CFGF_NODEFAULT),
+    CFG_INT("Connections", DEFAULT_CONNECTIONS, CFGF_NONE),
+    CFG_END(),
+};
+
+struct dva_config {
+    cfg_t *cfg;
+    char *name;
+    bool seen[NOPTS];
+};
+
+static void ignore_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+    /* Our own messages name the instance, option, value and fix. */
+    (void)cfg;
+    (void)fmt;
+    (void)ap;
+}
+
+dva_config *dva_config_new(const char *instance_name)
+{
+    dva_config *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->name = strdup(instance_name != NULL ? instance_name : "");
+    c->cfg = cfg_init(cfg_opts, CFGF_NOCASE);
+    if (c->name == NULL || c->cfg == NULL) {
+        dva_config_free(c);
+        return NULL;
+    }
+    cfg_set_error_function(c->cfg, ignore_confuse_error);
+    return c;
+}
+
+void dva_config_free(dva_config *c)
+{
+    if (c == NULL)
+        return;
+    if (c->cfg != NULL) {
+        /* The password may be in there. */
+        const char *pw =
+            cfg_size(c->cfg, "Password") > 0 ? cfg_getstr(c->cfg, "Password") : NULL;
+        if (pw != NULL)
+            explicit_bzero((char *)pw, strlen(pw));
+        cfg_free(c->cfg);
+    }
+    free(c->name);
+    free(c);
+}
+
+static int find_doc(const char *option)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strcasecmp(docs[i].name, option) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool dva_config_repeatable(const char *option)
+{
+    int i = find_doc(option);
+    return i >= 0 && docs[i].repeatable;
+}
+
+/* Edit distance ignoring case, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32)
+        return 99;
+    size_t d[33][33];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = strncasecmp(a + i - 1, b + j - 1, 1) != 0;
+            size_t best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+static int unknown_option(const dva_config *c, const char *option, dva_error *err)
+{
+    char shown[80], valid[512] = "";
+    const char *guess = NULL;
+    size_t best = 3;
+    for (size_t i = 0; i < NOPTS; i++) {
+        size_t d = distance(option, docs[i].name);
+        if (d < best) {
+            best = d;
+            guess = docs[i].name;
+        }
+        strncat(valid, docs[i].name, sizeof(valid) - strlen(valid) - 3);
+        if (i + 1 < NOPTS)
+            strcat(valid, ", ");
+    }
+    dva_quote(shown, sizeof(shown), option, strlen(option));
+    if (guess != NULL)
+        return dva_fail(
+            err, DVA_ERR_USAGE,
+            "instance \"%s\": unknown option \"%s\"; did you mean %s? Valid "
+            "options: %s",
+            c->name, shown, guess, valid);
+    return dva_fail(err, DVA_ERR_USAGE,
+                    "instance \"%s\": unknown option \"%s\". Valid options: %s",
+                    c->name, shown, valid);
+}
+
+static const char *expectation(value_kind kind)
+{
+    switch (kind) {
+    case KIND_TEXT:
+        return "a non-empty text";
+    case KIND_PORT:
+        return "a whole number from 1 to 65535";
+    case KIND_SECONDS:
+        return "a number of seconds above 0 and at most 86400";
+    case KIND_BOOL:
+        return "true or false";
+    case KIND_PERCENT:
+        return "a percentage from 0 (off) to 1000";
+    case KIND_COUNT:
+        return "a whole number from 1 to 64";
+    }
+    return "a valid value";
+}
+
+static int bad_value(const dva_config *c, const option_doc *doc, const char *value,
+                     const char *why, dva_error *err)
+{
+    char shown[160];
+    if (doc->secret)
+        snprintf(shown, sizeof(shown), "(not shown)");
+    else
+        dva_quote(shown, sizeof(shown), value, strlen(value));
+    return dva_fail(err, DVA_ERR_USAGE,
+                    "instance \"%s\": option %s: value \"%s\" %s: expected %s, e.g. %s",
+                    c->name, doc->name, shown, why, expectation(doc->kind),
+                    doc->example);
+}
+
+/* Range checks that libconfuse's types do not express. */
+static bool in_range(const dva_config *c, const option_doc *doc)
+{
+    cfg_t *cfg = c->cfg;
+    switch (doc->kind) {
+    case KIND_TEXT: {
+        unsigned n = cfg_size(cfg, doc->name);
+        const char *s = doc->repeatable ? cfg_getnstr(cfg, doc->name, n - 1)
+                                        : cfg_getstr(cfg, doc->name);
+        return s != NULL && s[0] != '\0';
+    }
+    case KIND_PORT: {
+        long v = cfg_getint(cfg, doc->name);
+        return v >= 1 && v <= 65535;
+    }
+    case KIND_COUNT: {
+        long v = cfg_getint(cfg, doc->name);
+        return v >= 1 && v <= 64;
+    }
+    case KIND_SECONDS: {
+        double v = cfg_getfloat(cfg, doc->name);
+        return isfinite(v) && v > 0 && v <= 86400;
+    }
+    case KIND_PERCENT: {
+        double v = cfg_getfloat(cfg, doc->name);
+        return isfinite(v) && v >= 0 && v <= 1000;
+    }
+    case KIND_BOOL:
+        return true;
+    }
+    return false;
+}
+
+int dva_config_set(dva_config *c, const char *option, const char *value, dva_error *err)
+{
+    int i = find_doc(option);
+    if (i < 0)
+        return unknown_option(c, option, err);
+    const option_doc *doc = &docs[i];
+    if (c->seen[i] && !doc->repeatable)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "instance \"%s\": option %s is given more than once; keep one",
+                        c->name, doc->name);
+    c->seen[i] = true;
+    if (value == NULL)
+        value = "";
+    if (doc->kind == KIND_TEXT && value[0] == '\0')
+        return bad_value(c, doc, value, "is empty", err);
+    /* libconfuse 3.3 reads errno after strtod without clearing it first. */
+    errno = 0;
+    if (cfg_setopt(c->cfg, cfg_getopt(c->cfg, doc->name), value) == NULL)
+        return bad_value(c, doc, value, "is not valid", err);
+    if (!in_range(c, doc))
+        return bad_value(c, doc, value, "is out of range", err);
+    return 0;
+}
+
+/* ---- finishing ---- */
+
+static char *dup_opt(cfg_t *cfg, const char *name)
+{
+    if (cfg_size(cfg, name) == 0)
+        return NULL;
+    const char *s = cfg_getstr(cfg, name);
+    return s == NULL ? NULL : strdup(s);
+}
+
+static int dup_list(cfg_t *cfg, const char *name, char ***out, size_t *n)
+{
+    size_t size = cfg_size(cfg, name);
+    *n = 0;
+    *out = NULL;
+    if (size == 0)
+        return 0;
+    *out = calloc(size, sizeof(char *));
+    if (*out == NULL)
+        return -1;
+    *n = size;
+    for (size_t i = 0; i < *n; i++)
+        if (((*out)[i] = strdup(cfg_getnstr(cfg, name, (unsigned)i))) == NULL)
+            return -1;
+    return 0;
+}
+
+static int read_password_file(const dva_config *c, dva_settings *s,
+                              dva_config_warn_fn *warn, void *warn_ctx, dva_error *err)
+{
+    int fd = open(s->password_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "instance \"%s\": option PasswordFile: cannot read \"%s\": %s "
+                        "(make it readable by the user collectd runs as)",
+                        c->name, s->password_file, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && warn != NULL) {
+        char msg[DVA_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof(msg),
+                 "instance \"%s\": PasswordFile \"%s\" is readable by group or others "
+                 "(mode %04o); chmod 600 it",
+                 c->name, s->password_file, (unsigned)(st.st_mode & 07777));
+        warn(warn_ctx, msg);
+    }
+    char buf[PASSWORD_FILE_MAX + 1];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len == sizeof(buf) - 1)
+            break;
+    }
+    close(fd);
+    buf[len] = '\0';
+    size_t line = strcspn(buf, "\r\n");
+    int rc = 0;
+    if (line == len && len == sizeof(buf) - 1)
+        rc = dva_fail(
+            err, DVA_ERR_USAGE,
+            "instance \"%s\": option PasswordFile: \"%s\" has no line break in "
+            "its first %d bytes; it must hold the password on its first line",
+            c->name, s->password_file, PASSWORD_FILE_MAX);
+    else if (line == 0)
+        rc = dva_fail(
+            err, DVA_ERR_USAGE,
+            "instance \"%s\": option PasswordFile: the first line of \"%s\" is "
+            "empty; write the server's doveadm_password there",
+            c->name, s->password_file);
+    else if ((s->password = strndup(buf, line)) == NULL)
+        rc = dva_fail(err, DVA_ERR_NOMEM, "out of memory");
+    explicit_bzero(buf, sizeof(buf));
+    return rc;
+}
+
+static int check_together(const dva_config *c, dva_settings *s, dva_error *err)
+{
+    cfg_t *cfg = c->cfg;
+    if (s->socket_path != NULL && s->host != NULL)
+        return dva_fail(
+            err, DVA_ERR_USAGE,
+            "instance \"%s\": options Socket and Host are both given; use "
+            "Socket for a local Dovecot or Host (with Port) for TCP, not both",
+            c->name);
+    if (s->socket_path != NULL &&
+        strlen(s->socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "instance \"%s\": option Socket: the path is longer than %zu "
+                        "bytes, the limit of UNIX socket paths",
+                        c->name, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+    if (s->host == NULL && c->seen[find_doc("Port")])
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "instance \"%s\": option Port is given without Host; add "
+                        "Host \"...\" or remove Port",
+                        c->name);
+    if (cfg_size(cfg, "Password") > 0 && cfg_size(cfg, "PasswordFile") > 0)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "instance \"%s\": options Password and PasswordFile are both "
+                        "given; keep PasswordFile",
+                        c->name);
+    if (s->interval > 0 && s->timeout > 0 && s->timeout >= s->interval)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "instance \"%s\": option Timeout: %g seconds is not below the "
+                        "Interval of %g seconds; lower Timeout",
+                        c->name, s->timeout, s->interval);
+    if (s->quota_warning > 0 && s->quota_failure > 0 &&
+        s->quota_failure < s->quota_warning)
+        return dva_fail(
+            err, DVA_ERR_USAGE,
+            "instance \"%s\": option QuotaFailure: %g%% is below QuotaWarning "
+            "%g%%; the failure level must be the higher one",
+            c->name, s->quota_failure, s->quota_warning);
+    return 0;
+}
+
+int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
+                      void *warn_ctx, dva_error *err)
+{
+    cfg_t *cfg = c->cfg;
+    memset(s, 0, sizeof(*s));
+    s->name = strdup(c->name);
+    s->socket_path = dup_opt(cfg, "Socket");
+    s->host = dup_opt(cfg, "Host");
+    s->port = (unsigned)cfg_getint(cfg, "Port");
+    s->password = dup_opt(cfg, "Password");
+    s->password_file = dup_opt(cfg, "PasswordFile");
+    s->interval = cfg_getfloat(cfg, "Interval");
+    s->timeout = cfg_getfloat(cfg, "Timeout");
+    s->collect_stats = cfg_getbool(cfg, "CollectStats");
+    s->collect_who = cfg_getbool(cfg, "CollectWho");
+    s->collect_quota = cfg_getbool(cfg, "CollectQuota");
+    s->collect_mailbox = cfg_getbool(cfg, "CollectMailbox");
+    s->quota_warning = cfg_getfloat(cfg, "QuotaWarning");
+    s->quota_failure = cfg_getfloat(cfg, "QuotaFailure");
+    s->report_host = dup_opt(cfg, "ReportHost");
+    s->connections = (unsigned)cfg_getint(cfg, "Connections");
+    if (s->name == NULL ||
+        dup_list(cfg, "QuotaUser", &s->quota_users, &s->nquota_users) ||
+        dup_list(cfg, "QuotaUsers", &s->quota_masks, &s->nquota_masks) ||
+        dup_list(cfg, "Mailbox", &s->mailboxes, &s->nmailboxes))
+        goto nomem;
+
+    if (check_together(c, s, err) < 0)
+        goto fail;
+    if (s->socket_path == NULL && s->host == NULL &&
+        (s->socket_path = strdup(DVA_DEFAULT_SOCKET)) == NULL)
+        goto nomem;
+    if (s->password_file != NULL && read_password_file(c, s, warn, warn_ctx, err) < 0)
+        goto fail;
+    if (s->host != NULL && s->password == NULL) {
+        dva_fail(
+            err, DVA_ERR_USAGE,
+            "instance \"%s\": Host \"%s\" needs a password: doveadm over TCP always "
+            "authenticates; add PasswordFile \"/path\" holding the server's "
+            "doveadm_password",
+            c->name, s->host);
+        goto fail;
+    }
+    return 0;
+nomem:
+    dva_fail(err, DVA_ERR_NOMEM, "out of memory reading the configuration");
+fail:
+    dva_settings_free(s);
+    return -1;
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+void dva_settings_free(dva_settings *s)
+{
+    if (s->password != NULL) {
+        explicit_bzero(s->password, strlen(s->password));
+        free(s->password);
+    }
+    free(s->name);
+    free(s->socket_path);
+    free(s->host);
+    free(s->password_file);
+    free(s->report_host);
+    free_list(s->quota_users, s->nquota_users);
+    free_list(s->quota_masks, s->nquota_masks);
+    free_list(s->mailboxes, s->nmailboxes);
+    memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: installs what it needs (Debian 12), builds with -Werror,
+# runs every test (unit, plugin, integration against a real Dovecot and a
+# real collectd), then runs them again built with ASan + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+jobs=$(nproc)
+cmake -S . -B build -DDVA_WERROR=ON
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+cmake -S . -B build-asan -DDVA_WERROR=ON -DDVA_SANITIZE=ON
+cmake --build build-asan -j"$jobs"
+# collectd itself is not built with ASan, so the end-to-end tests (which
+# load dovecot.so into it) run in the first pass only.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE e2e

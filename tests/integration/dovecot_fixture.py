@@ -1,0 +1,652 @@
+"""A real, private Dovecot (2.3.x) for integration tests and reply capture.
+
+Python 3 standard library only; run as root (Dovecot's master must start as
+root to change to the login / mail users).  Nothing outside a temporary
+directory is touched, and every listener is on 127.0.0.1.
+
+    from dovecot_fixture import DovecotServer
+    with DovecotServer() as d:               # start() ... stop()
+        print(d.doveadm("who"))
+        s = d.imap_login("alice@example.com")  # keep open: shows in `who`
+        ...
+
+Attributes after start(): conf_path, base_dir (Dovecot's base_dir, where the
+sockets live), root_dir (the whole temp tree), doveadm_socket, doveadm_port
+(None when tcp=False), imap_port, password (doveadm_password), users
+(dict user -> password), log_path, version.
+
+See /work/shared/PROTOCOL.md section 8.  Default users (DEFAULT_USERS):
+  alice@example.com  10M storage, 1000 messages; 6 messages (~30 KiB)
+  bob@example.com    100k storage, 1000 messages; filled to > 90 % storage
+  carol@example.com  no limits at all: `quota get` limits are `-`
+  dave@example.com   broken quota backend (dict over a missing socket):
+                     `quota get` values are `error`, status -TEMPFAIL
+  erin@example.org   second domain, default limits; 2 messages
+"""
+
+import errno
+import grp
+import imaplib
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import time
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+import doveadm_wire  # noqa: E402
+
+DOVECOT = shutil.which("dovecot", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/dovecot"
+DOVEADM = shutil.which("doveadm", path="/usr/bin:/usr/sbin:/bin:/sbin") or "/usr/bin/doveadm"
+
+# The quota root every default user has (PROTOCOL.md section 7 example).
+QUOTA_ROOT = "User quota"
+
+# user -> spec.  Spec keys:
+#   password     cleartext password ({PLAIN} in the passwd-file)
+#   fields       userdb extra fields (name -> value, no spaces in values)
+#   quota        None: the global `maildir:User quota`; "broken": a quota
+#                backend that fails (see _quota_fields_for)
+#   messages     list of message sizes in bytes, APPENDed to INBOX by IMAP
+#   fill_storage_percent  instead of `messages`: APPEND messages of
+#                fill_message_size bytes until storage use reaches this
+#                percentage of fill_storage_limit bytes (stays below 100)
+DEFAULT_USERS = {
+    "alice@example.com": {
+        "password": "alice-secret",
+        "fields": {"userdb_quota_rule": "*:storage=10M",
+                   "userdb_quota_rule2": "*:messages=1000"},
+        "messages": [2000, 3500, 4000, 5000, 6000, 9000],
+    },
+    "bob@example.com": {
+        "password": "bob-secret",
+        "fields": {"userdb_quota_rule": "*:storage=100k",
+                   "userdb_quota_rule2": "*:messages=1000"},
+        "fill_storage_percent": 95,
+        "fill_storage_limit": 100 * 1024,
+        "fill_message_size": 4800,
+    },
+    "carol@example.com": {
+        "password": "carol-secret",
+        # 0 = no limit; both rules overridden so neither resource is limited
+        "fields": {"userdb_quota_rule": "*:storage=0",
+                   "userdb_quota_rule2": "*:messages=0"},
+        "messages": [1500, 2500, 3000],
+    },
+    "dave@example.com": {
+        "password": "dave-secret",
+        "fields": {"userdb_quota_rule": "*:storage=10M",
+                   "userdb_quota_rule2": "*:messages=1000"},
+        "quota": "broken",
+        "messages": [],
+    },
+    "erin@example.org": {
+        "password": "erin-secret",
+        "fields": {},
+        "messages": [1200, 2400],
+    },
+}
+
+
+class DovecotError(RuntimeError):
+    pass
+
+
+def free_port():
+    """A currently free TCP port on 127.0.0.1 (bind port 0)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def make_message(size, subject, sender="tester@example.net", to="x@example.com"):
+    """An RFC 5322 message of exactly `size` bytes (CRLF line ends)."""
+    head = ("From: %s\r\nTo: %s\r\nSubject: %s\r\n"
+            "Date: Mon, 01 Jan 2024 12:00:00 +0000\r\n"
+            "Message-ID: <%s@fixture.invalid>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n"
+            "\r\n" % (sender, to, subject, secrets.token_hex(8))).encode()
+    body = bytearray()
+    line_no = 0
+    alphabet = (string.ascii_letters + string.digits).encode()
+    while len(head) + len(body) < size:
+        line_no += 1
+        line = b"line %05d " % line_no + bytes(alphabet[(line_no + i) % len(alphabet)]
+                                              for i in range(60)) + b"\r\n"
+        body += line
+    msg = head + bytes(body)
+    if len(msg) > size and size > len(head) + 2:
+        msg = msg[:size - 2] + b"\r\n"
+    return msg
+
+
+def _proc_children_map():
+    """pid -> ppid for every process, from /proc."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # comm may contain spaces/parens: ppid is after the last ')'
+        rest = stat[stat.rfind(b")") + 2:].split()
+        try:
+            out[int(name)] = int(rest[1])
+        except (IndexError, ValueError):
+            continue
+    return out
+
+
+def _proc_starttime(pid):
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    rest = stat[stat.rfind(b")") + 2:].split()
+    try:
+        return int(rest[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _descendants(root_pid):
+    """(pid, starttime) of root_pid and all its descendants."""
+    ppids = _proc_children_map()
+    result = []
+    todo = [root_pid]
+    seen = set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        st = _proc_starttime(pid)
+        if st is not None:
+            result.append((pid, st))
+        todo.extend(p for p, pp in ppids.items() if pp == pid)
+    return result
+
+
+def _alive(pid, starttime):
+    st = _proc_starttime(pid)
+    if st is None or st != starttime:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat = f.read()
+        state = stat[stat.rfind(b")") + 2:].split()[0]
+        return state != b"Z"
+    except OSError:
+        return False
+
+
+class DovecotServer:
+    """A private Dovecot instance in a temp dir.  See module docstring."""
+
+    def __init__(self, base_dir=None, tcp=True, password=None, metrics=True,
+                 old_stats=False, users=None, mail_user=None, populate=True,
+                 start_timeout=30.0, stop_timeout=15.0, keep_dir=None,
+                 extra_config=""):
+        """
+        base_dir      root of the temp tree (created if missing); default:
+                      a fresh tempfile.mkdtemp().  Removed by stop() only if
+                      the fixture created it and keep_dir is false.
+        tcp           add a doveadm inet_listener on 127.0.0.1:<free port>
+        password      doveadm_password (default: random)
+        metrics       add `metric` blocks (imap_command grouped by cmd_name,
+                      imap_command_all, auth_success, auth_failure)
+        old_stats     also load the 2.3 old_stats plugins/service
+        users         dict user -> spec (see DEFAULT_USERS); default a copy
+                      of DEFAULT_USERS
+        mail_user     system user for mail_uid/mail_gid (default: `mail`,
+                      which exists on every Debian; then `dovecot`)
+        populate      APPEND the users' messages after start()
+        keep_dir      keep the temp tree after stop() (default: env
+                      DOVECOT_FIXTURE_KEEP set)
+        extra_config  text appended to dovecot.conf
+        """
+        self._own_dir = base_dir is None
+        self.root_dir = os.path.abspath(base_dir) if base_dir else None
+        self.tcp = tcp
+        self.password = password or "pw-" + secrets.token_urlsafe(18)
+        self.metrics = metrics
+        self.old_stats = old_stats
+        self.user_specs = {u: dict(s) for u, s in (users or DEFAULT_USERS).items()}
+        self.users = {u: s["password"] for u, s in self.user_specs.items()}
+        self.mail_user = mail_user or self._default_mail_user()
+        self.populate = populate
+        self.start_timeout = start_timeout
+        self.stop_timeout = stop_timeout
+        if keep_dir is None:
+            keep_dir = bool(os.environ.get("DOVECOT_FIXTURE_KEEP"))
+        self.keep_dir = keep_dir
+        self.extra_config = extra_config
+        self.instance_name = "dvtest-%d-%s" % (os.getpid(), secrets.token_hex(4))
+
+        self.base_dir = self.conf_path = self.log_path = None
+        self.doveadm_socket = None
+        self.imap_port = self.doveadm_port = None
+        self.version = None
+        self.master_pid = None
+        self._procs = []            # (pid, starttime) snapshot for stop()
+        self._imap_sessions = []
+        self._started = False
+        self.start_seconds = self.stop_seconds = None
+
+    # -- context manager ------------------------------------------------------
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- setup --------------------------------------------------------------
+    @staticmethod
+    def _default_mail_user():
+        for name in ("mail", "dovecot"):
+            try:
+                pwd.getpwnam(name)
+                return name
+            except KeyError:
+                pass
+        raise DovecotError("no usable system user for mail_uid")
+
+    def _quota_fields_for(self, spec):
+        """userdb fields that replace the quota backend, or {}.
+
+        The plugin setting is `quota = %{userdb:quota_driver:maildir}:User
+        quota%{userdb:quota_args}` so a user can switch the backend while
+        the root keeps its name (a space cannot go into a passwd-file
+        extra field)."""
+        if spec.get("quota") == "broken":
+            # dict backend over a dict-proxy socket that does not exist:
+            # every quota lookup fails -> `error` values in `quota get`.
+            return {"userdb_quota_driver": "dict",
+                    "userdb_quota_args": "::proxy:%s:quota"
+                    % os.path.join(self.root_dir, "no-such-dict-socket")}
+        return {}
+
+    def _write_files(self):
+        if self.root_dir is None:
+            self.root_dir = tempfile.mkdtemp(prefix="dovecot-fixture-")
+        os.makedirs(self.root_dir, exist_ok=True)
+        # Dovecot's unprivileged processes (auth as `dovecot`, mail processes
+        # as the mail user) must be able to traverse the tree.
+        os.chmod(self.root_dir, 0o755)
+        pw = pwd.getpwnam(self.mail_user)
+        self.mail_uid, self.mail_gid = pw.pw_uid, pw.pw_gid
+        dovecot_gid = grp.getgrnam("dovecot").gr_gid
+
+        self.base_dir = os.path.join(self.root_dir, "run")
+        self.state_dir = os.path.join(self.root_dir, "state")
+        self.home_root = os.path.join(self.root_dir, "home")
+        self.conf_path = os.path.join(self.root_dir, "dovecot.conf")
+        self.log_path = os.path.join(self.root_dir, "dovecot.log")
+        self.users_path = os.path.join(self.root_dir, "users.passwd")
+        self.doveadm_socket = os.path.join(self.base_dir, "doveadm-server")
+        if len(self.doveadm_socket) > 100:
+            raise DovecotError("base dir path too long for UNIX sockets: %s"
+                               % self.base_dir)
+        for d in (self.state_dir,):
+            os.makedirs(d, mode=0o755, exist_ok=True)
+        os.makedirs(self.home_root, mode=0o755, exist_ok=True)
+        os.chown(self.home_root, self.mail_uid, self.mail_gid)
+        for user in self.user_specs:
+            domain = user.split("@", 1)[1] if "@" in user else "_nodomain"
+            d = os.path.join(self.home_root, domain)
+            os.makedirs(d, mode=0o755, exist_ok=True)
+            os.chown(d, self.mail_uid, self.mail_gid)
+
+        lines = []
+        for user, spec in self.user_specs.items():
+            fields = dict(spec.get("fields") or {})
+            fields.update(self._quota_fields_for(spec))
+            for k, v in fields.items():
+                if any(ch in str(k) + str(v) for ch in " \t\n"):
+                    raise DovecotError("passwd-file field %s=%r has a space" % (k, v))
+            extra = " ".join("%s=%s" % kv for kv in fields.items())
+            for ch in ":\n":
+                if ch in spec["password"]:
+                    raise DovecotError("bad password for %s" % user)
+            lines.append("%s:{PLAIN}%s::::::%s\n" % (user, spec["password"], extra))
+        with open(self.users_path, "w") as f:
+            f.writelines(lines)
+        os.chown(self.users_path, 0, dovecot_gid)
+        os.chmod(self.users_path, 0o640)
+
+        self.imap_port = free_port()
+        self.doveadm_port = free_port() if self.tcp else None
+        while self.tcp and self.doveadm_port == self.imap_port:
+            self.doveadm_port = free_port()
+
+        with open(self.conf_path, "w") as f:
+            f.write(self._config_text())
+        os.chmod(self.conf_path, 0o644)
+
+    def _config_text(self):
+        c = []
+        a = c.append
+        a("# generated by tests/integration/dovecot_fixture.py -- private test instance")
+        a("base_dir = %s" % self.base_dir)
+        a("state_dir = %s" % self.state_dir)
+        a("instance_name = %s" % self.instance_name)
+        a("log_path = %s" % self.log_path)
+        a("protocols = imap")
+        a("listen = 127.0.0.1")
+        a("ssl = no")
+        a("disable_plaintext_auth = no")
+        a("auth_mechanisms = plain login")
+        a("verbose_proctitle = yes")
+        a("first_valid_uid = %d" % min(self.mail_uid, 500))
+        a("first_valid_gid = %d" % min(self.mail_gid, 1))
+        a("mail_uid = %d" % self.mail_uid)
+        a("mail_gid = %d" % self.mail_gid)
+        a("mail_location = maildir:~/Maildir")
+        plugins = "quota"
+        if self.old_stats:
+            plugins += " old_stats"
+        a("mail_plugins = %s" % plugins)
+        a("doveadm_password = %s" % self.password)
+        a("")
+        a("passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%u %s\n}"
+          % self.users_path)
+        a("userdb {\n  driver = passwd-file\n  args = username_format=%%u %s\n"
+          "  default_fields = home=%s/%%d/%%n\n}" % (self.users_path, self.home_root))
+        a("")
+        # %{userdb:quota_driver:maildir} + %{userdb:quota_args} let one user
+        # (dave) swap the backend while the root name stays "User quota".
+        a("plugin {")
+        a("  quota = %%{userdb:quota_driver:maildir}:%s%%{userdb:quota_args}" % QUOTA_ROOT)
+        a("  quota_rule = *:storage=10M")
+        a("  quota_rule2 = *:messages=1000")
+        if self.old_stats:
+            a("  old_stats_refresh = 5 secs")
+            a("  old_stats_track_cmds = yes")
+        a("}")
+        imap_plugins = "$mail_plugins imap_quota"
+        if self.old_stats:
+            imap_plugins += " imap_old_stats"
+        a("protocol imap {\n  mail_plugins = %s\n}" % imap_plugins)
+        a("")
+        a("service imap-login {")
+        a("  inet_listener imap {\n    address = 127.0.0.1\n    port = %d\n  }" % self.imap_port)
+        a("  inet_listener imaps {\n    port = 0\n  }")
+        a("}")
+        a("service doveadm {")
+        a("  unix_listener doveadm-server {\n    mode = 0600\n  }")
+        if self.tcp:
+            a("  inet_listener {\n    address = 127.0.0.1\n    port = %d\n  }"
+              % self.doveadm_port)
+        a("}")
+        if self.old_stats:
+            a("service old-stats {")
+            a("  fifo_listener old-stats-mail {\n    mode = 0600\n    user = %s\n  }"
+              % self.mail_user)
+            a("  fifo_listener old-stats-user {\n    mode = 0600\n    user = %s\n  }"
+              % self.mail_user)
+            a("  unix_listener old-stats {\n    mode = 0600\n  }")
+            a("}")
+        if self.metrics:
+            a("")
+            a("metric imap_command {\n  filter = event=imap_command_finished\n"
+              "  group_by = cmd_name\n}")
+            a("metric imap_command_all {\n  filter = event=imap_command_finished\n}")
+            a("metric auth_success {\n  filter = event=auth_request_finished AND success=yes\n}")
+            a("metric auth_failure {\n  filter = event=auth_request_finished AND NOT success=yes\n}")
+        if self.extra_config:
+            a("")
+            a(self.extra_config)
+        return "\n".join(c) + "\n"
+
+    # -- lifecycle ------------------------------------------------------------
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except (OSError, TypeError):
+            return "(no log)"
+
+    def start(self):
+        if self._started:
+            return self
+        t0 = time.monotonic()
+        try:
+            self._write_files()
+            r = subprocess.run([DOVECOT, "--version"], capture_output=True, text=True)
+            self.version = r.stdout.strip()
+            # The master daemonizes and keeps inherited fds open: send its
+            # output to a file, not a pipe, or run() would wait forever.
+            out_path = os.path.join(self.root_dir, "dovecot-start.out")
+            self._started = True     # from here on stop() must clean up
+            with open(out_path, "wb") as out:
+                try:
+                    r = subprocess.run([DOVECOT, "-c", self.conf_path],
+                                       stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                       timeout=self.start_timeout)
+                except subprocess.TimeoutExpired:
+                    raise DovecotError("dovecot -c %s did not return within %.1fs\n"
+                                       "--- log tail ---\n%s"
+                                       % (self.conf_path, self.start_timeout,
+                                          self.log_tail())) from None
+            if r.returncode != 0:
+                with open(out_path, "r", errors="replace") as f:
+                    output = f.read()
+                raise DovecotError("dovecot -c %s failed (%d): %s\n--- log tail ---\n%s"
+                                   % (self.conf_path, r.returncode, output, self.log_tail()))
+            self._wait_ready(t0 + self.start_timeout)
+            self._procs = _descendants(self.master_pid)
+            if self.populate:
+                self._populate()
+        except BaseException:
+            self.stop()
+            raise
+        self.start_seconds = time.monotonic() - t0
+        return self
+
+    def _read_master_pid(self):
+        try:
+            with open(os.path.join(self.base_dir, "master.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _wait_ready(self, deadline):
+        """Poll (no fixed sleep) until master.pid, IMAP greeting, doveadm
+        UNIX handshake (+) and, with tcp, doveadm TCP handshake (-) work."""
+        pending = ["pid", "imap", "doveadm-unix"] + (["doveadm-tcp"] if self.tcp else [])
+        last_err = {}
+        delay = 0.01
+        while pending:
+            for what in list(pending):
+                try:
+                    if what == "pid":
+                        pid = self._read_master_pid()
+                        if pid is None or _proc_starttime(pid) is None:
+                            raise DovecotError("no master.pid yet")
+                        self.master_pid = pid
+                    elif what == "imap":
+                        with socket.create_connection(("127.0.0.1", self.imap_port),
+                                                      timeout=2) as s:
+                            greet = s.recv(200)
+                            if not greet.startswith(b"* OK"):
+                                raise DovecotError("IMAP greeting %r" % greet)
+                    elif what == "doveadm-unix":
+                        with doveadm_wire.DoveadmWire.unix(self.doveadm_socket, 2) as w:
+                            ans = w.handshake(timeout=2)
+                            if ans != b"+\n":
+                                raise DovecotError("doveadm UNIX handshake %r" % ans)
+                    elif what == "doveadm-tcp":
+                        with doveadm_wire.DoveadmWire.tcp("127.0.0.1", self.doveadm_port,
+                                                          2) as w:
+                            ans = w.handshake(timeout=2)
+                            if ans != b"-\n":
+                                raise DovecotError("doveadm TCP handshake %r" % ans)
+                    pending.remove(what)
+                except (OSError, DovecotError, doveadm_wire.WireError) as e:
+                    last_err[what] = e
+            if not pending:
+                break
+            if self.master_pid is not None and _proc_starttime(self.master_pid) is None:
+                raise DovecotError("dovecot master exited during start\n--- log tail ---\n%s"
+                                   % self.log_tail())
+            if time.monotonic() >= deadline:
+                raise DovecotError(
+                    "dovecot not ready after %.1fs; waiting for %s (%s)\n--- log tail ---\n%s"
+                    % (self.start_timeout, ", ".join(pending),
+                       "; ".join("%s: %s" % (k, last_err.get(k)) for k in pending),
+                       self.log_tail()))
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+    def _populate(self):
+        for user, spec in self.user_specs.items():
+            sizes = list(spec.get("messages") or [])
+            if spec.get("fill_storage_percent"):
+                limit = spec["fill_storage_limit"]
+                size = spec.get("fill_message_size", 4800)
+                target = limit * spec["fill_storage_percent"] / 100.0
+                n = int(target // size)
+                sizes = [size] * n
+            if not sizes:
+                continue
+            imap = self.imap_login(user, keep=False)
+            try:
+                for i, size in enumerate(sizes):
+                    msg = make_message(size, "fixture message %d for %s" % (i + 1, user),
+                                       to=user)
+                    typ, data = imap.append("INBOX", None, None, msg)
+                    if typ != "OK":
+                        raise DovecotError("APPEND for %s failed: %r" % (user, data))
+            finally:
+                try:
+                    imap.logout()
+                except Exception:
+                    pass
+
+    def stop(self):
+        """Stop Dovecot and wait (bounded) until all its processes are gone."""
+        t0 = time.monotonic()
+        for s in self._imap_sessions:
+            try:
+                s.shutdown()
+            except Exception:
+                pass
+        self._imap_sessions = []
+        if self._started:
+            self._started = False
+            pid = self.master_pid or self._read_master_pid()
+            if pid is None and self.base_dir:
+                # start() failed early: the master may still be writing it
+                deadline = time.monotonic() + 2.0
+                while pid is None and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    pid = self._read_master_pid()
+            procs = _descendants(pid) if pid else []
+            procs = list({p for p in procs + self._procs})
+            # SIGTERM to master.pid is what `doveadm stop` does, but doveadm
+            # then waits ~2.5 s; signalling directly and polling takes ~1 s.
+            stopped = False
+            if pid and _proc_starttime(pid) is not None:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                    stopped = True
+                except OSError:
+                    pass
+            if not stopped and self.conf_path and os.path.exists(self.conf_path):
+                subprocess.run([DOVEADM, "-c", self.conf_path, "stop"],
+                               capture_output=True, text=True, timeout=self.stop_timeout)
+            deadline = time.monotonic() + self.stop_timeout
+            while time.monotonic() < deadline:
+                if pid:
+                    procs = list({p for p in procs + _descendants(pid)})
+                if not any(_alive(p, st) for p, st in procs):
+                    break
+                time.sleep(0.02)
+            left = [(p, st) for p, st in procs if _alive(p, st)]
+            if left:
+                for p, st in left:
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                    except OSError:
+                        pass
+                raise DovecotError("dovecot processes still running after %.1fs, killed: %s"
+                                   % (self.stop_timeout, [p for p, _ in left]))
+        self.stop_seconds = time.monotonic() - t0
+        if self._own_dir and not self.keep_dir and self.root_dir \
+                and os.path.isdir(self.root_dir):
+            shutil.rmtree(self.root_dir, ignore_errors=True)
+
+    # -- helpers ----------------------------------------------------------------
+    def doveadm_run(self, *args, timeout=30):
+        """Run `doveadm -c CONF args...`; return the CompletedProcess."""
+        return subprocess.run([DOVEADM, "-c", self.conf_path] + [str(x) for x in args],
+                              capture_output=True, text=True, timeout=timeout)
+
+    def doveadm(self, *args, check=True, timeout=30):
+        """Run `doveadm -c CONF args...`; return stdout (text).  With
+        check, a non-zero exit raises DovecotError with stderr."""
+        r = self.doveadm_run(*args, timeout=timeout)
+        if check and r.returncode != 0:
+            raise DovecotError("doveadm %s exited %d: %s" % (" ".join(map(str, args)),
+                                                             r.returncode, r.stderr.strip()))
+        return r.stdout
+
+    def imap_login(self, user, keep=True):
+        """A logged-in imaplib.IMAP4 to 127.0.0.1:imap_port.  The caller
+        keeps it open (it shows in `who`); stop() closes leftovers."""
+        imap = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=10)
+        try:
+            imap.login(user, self.users[user])
+        except Exception:
+            imap.shutdown()
+            raise
+        if keep:
+            self._imap_sessions.append(imap)
+        return imap
+
+    def wire(self, transport="unix", authenticate=True, timeout=10.0):
+        """A doveadm_wire.DoveadmWire connected over 'unix' or 'tcp'; with
+        authenticate, VERSION (+ PLAIN over TCP) is already done."""
+        if transport == "unix":
+            w = doveadm_wire.DoveadmWire.unix(self.doveadm_socket, timeout)
+        elif transport == "tcp":
+            if not self.doveadm_port:
+                raise DovecotError("started with tcp=False")
+            w = doveadm_wire.DoveadmWire.tcp("127.0.0.1", self.doveadm_port, timeout)
+        else:
+            raise ValueError(transport)
+        if authenticate:
+            try:
+                w.login(self.password)
+            except Exception:
+                w.close()
+                raise
+        return w
+
+
+if __name__ == "__main__":
+    # Smoke test: python3 tests/integration/dovecot_fixture.py
+    with DovecotServer() as d:
+        print("started in %.2fs: %s" % (d.start_seconds, d.root_dir))
+        s = d.imap_login("alice@example.com")
+        print(d.doveadm("-f", "tab", "who"))
+        for u in d.users:
+            print(d.doveadm("-f", "tab", "quota", "get", "-u", u, check=False))
+    print("stopped in %.2fs" % d.stop_seconds)
