@@ -140,7 +140,7 @@ static int decode_row(const dva_reply *reply, size_t r, size_t nfields,
     if (row->mailbox == NULL)
         return -1;
     for (size_t i = 0; i < nfields; i++) {
-        const char *v = dva_reply_cell(reply, r, 2 + i, NULL);
+        const char *v = dva_reply_cstr(reply, r, 2 + i);
         if (i == nfields - 1 && v != NULL && strcmp(v, "never") == 0) {
             row->values[i] = 0; /* firstsaved of a mailbox never saved to */
             continue;

@@ -321,6 +321,14 @@ static void test_firstsaved_never(void **state)
     assert_int_equal(decode_built(&r, bad, N(bad), 3, "u", &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);
+    /* "never" followed by a NUL byte is not "never" */
+    const char *nul_never[] = {"u", "INBOX", "0", "0", "never\0junk"};
+    size_t lens[] = {1, 5, 1, 1, 10};
+    build_reply_len(&r, DVA_STATUS_OK, 5, nul_never, lens, 5);
+    assert_int_equal(dva_mailbox_decode(&r, 3, "u", &st, &err), -1);
+    assert_int_equal(err.code, DVA_ERR_DECODE);
+    assert_non_null(strstr(err.message, "NUL"));
+    dva_reply_free(&r);
     const char *case_bad[] = {"u", "INBOX", "0", "0", "Never"};
     assert_int_equal(decode_built(&r, case_bad, N(case_bad), 3, "u", &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
