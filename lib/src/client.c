@@ -547,11 +547,14 @@ static bool process_replies(dva_client *c, dva_result *result)
         if (result->reply.status == DVA_STATUS_OK) {
             dva_error_clear(&result->error);
         } else {
+            /* status_text repeats a known code's name; show it only when it
+             * says more (a REFERRAL target, an unknown code). */
+            const char *name = dva_status_name(result->reply.status);
+            const char *text = result->reply.status_text;
+            bool extra = text[0] != '\0' && strcmp(text, name) != 0;
             dva_fail(&result->error, DVA_ERR_COMMAND, "%s failed on %s: %s%s%s",
-                     head->label, dva_transport_describe(c->transport),
-                     dva_status_name(result->reply.status),
-                     result->reply.status_text[0] != '\0' ? " " : "",
-                     result->reply.status_text);
+                     head->label, dva_transport_describe(c->transport), name,
+                     extra ? " " : "", extra ? text : "");
         }
         queue_pop(c);
         return true;

@@ -1,0 +1,193 @@
+/* collectd plugin "dovecot": module registration and the per-instance
+ * read callback. Configuration mapping, value submission and notifications
+ * live in plugin_config.c, plugin_submit.c and plugin_notify.c; the wire
+ * protocol lives in libdoveadm (lib/), which this file only drives through
+ * its scrape API.
+ *
+ * Lifecycle: the config callback validates every <Instance> block (collectd
+ * refuses to start on an error); init turns each instance (or the default
+ * instance "local" when none is configured) into its own read callback
+ * "dovecot/<instance>", so instances are read in parallel by collectd's
+ * read threads and a slow server never delays another. Each instance owns
+ * its settings, scrape plan, logger and notification state; collectd frees
+ * them through the user_data free function. */
+#include "plugin_collectd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doveadm/scrape.h"
+#include "plugin_config.h"
+#include "plugin_log.h"
+#include "plugin_notify.h"
+#include "plugin_submit.h"
+
+typedef struct {
+    dvp_instance_config config; /* owns the settings the rest borrows */
+    dva_scrape_plan plan;
+    dvp_logger log;
+    dvp_submit submit;
+    dvp_notify notify;
+} dvp_instance;
+
+/* Instances configured but not started yet (config -> init). */
+static dvp_config pending;
+static bool config_failed;
+static bool initialized;
+
+static double default_interval(void)
+{
+    return CDTIME_T_TO_DOUBLE(plugin_get_interval());
+}
+
+static int dovecot_config(oconfig_item_t *ci)
+{
+    if (dvp_config_block(&pending, ci, default_interval()) < 0) {
+        config_failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+static void instance_free(void *data)
+{
+    dvp_instance *inst = data;
+    if (inst == NULL)
+        return;
+    dvp_notify_free(&inst->notify);
+    dvp_submit_free(&inst->submit);
+    dvp_logger_free(&inst->log);
+    dva_settings_free(&inst->config.settings);
+    free(inst);
+}
+
+static int dovecot_read(user_data_t *ud)
+{
+    dvp_instance *inst = ud->data;
+    dva_scrape_result result;
+    dva_error err;
+
+    dvp_logger_new_read(&inst->log);
+    /* Blocks at most Timeout: the library polls every connection of this
+     * read against one deadline. */
+    if (dva_scrape_run(&inst->plan, &result, &err) < 0) {
+        /* The plan is built from validated settings: this is a bug, and
+         * collectd's backoff is the right answer to it. */
+        dvp_log_once(&inst->log, LOG_ERR, "plan", "cannot read: %s", err.message);
+        dva_scrape_result_free(&result);
+        return -1;
+    }
+    cdtime_t now = cdtime();
+    dvp_submit_result(&inst->submit, &result, now);
+    dvp_notify_result(&inst->notify, &result, now);
+    dva_scrape_result_free(&result);
+    /* 0 even when Dovecot is down: bool-up = 0 and the FAILURE notification
+     * report it. A non-zero return would make collectd double this read's
+     * interval on every failure (up to a day), so the recovery would go
+     * unseen for hours. */
+    return 0;
+}
+
+static void build_plan(dvp_instance *inst)
+{
+    const dva_settings *s = &inst->config.settings;
+    dva_scrape_plan *p = &inst->plan;
+    memset(p, 0, sizeof(*p));
+    p->socket_path = s->host == NULL ? s->socket_path : NULL;
+    p->host = s->host;
+    p->port = s->port;
+    p->password = s->password;
+    p->stats = s->collect_stats;
+    p->who = s->collect_who;
+    p->quota = s->collect_quota;
+    p->mailbox = s->collect_mailbox;
+    p->users = (const char *const *)s->quota_users;
+    p->nusers = s->nquota_users;
+    p->user_masks = (const char *const *)s->quota_masks;
+    p->nuser_masks = s->nquota_masks;
+    p->mailbox_masks = (const char *const *)s->mailboxes;
+    p->nmailbox_masks = s->nmailboxes;
+    p->mailbox_fields = dvp_mailbox_fields;
+    p->nmailbox_fields = DVP_MAILBOX_NFIELDS;
+    p->connections = s->connections;
+    uint64_t ms = (uint64_t)(inst->config.timeout * 1000.0 + 0.5);
+    p->timeout_ms = ms > 0 ? ms : 1;
+    p->log = dvp_lib_log;
+    p->log_ctx = &inst->log;
+}
+
+/* Takes over *config (zeroed) and registers the instance's read. */
+static int instance_start(dvp_instance_config *config)
+{
+    dvp_instance *inst = calloc(1, sizeof(*inst));
+    if (inst == NULL) {
+        plugin_log(LOG_ERR,
+                   DVP_PLUGIN_NAME " plugin: out of memory starting instance "
+                                   "\"%s\"",
+                   config->settings.name);
+        return -1;
+    }
+    inst->config = *config;
+    memset(config, 0, sizeof(*config));
+    const dva_settings *s = &inst->config.settings;
+    cdtime_t interval = DOUBLE_TO_CDTIME_T(inst->config.interval);
+
+    dvp_logger_init(&inst->log, s->name, s->password);
+    build_plan(inst);
+    dvp_submit_init(&inst->submit, s->name, s->report_host, interval, &inst->log);
+    dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
+                    s->quota_failure, &inst->log);
+
+    char where[512];
+    if (s->host != NULL)
+        snprintf(where, sizeof(where), "%s port %u", s->host, s->port);
+    else
+        snprintf(where, sizeof(where), "%s", s->socket_path);
+    dvp_log(&inst->log, LOG_INFO, "reading Dovecot at %s every %g s (timeout %g s)",
+            where, inst->config.interval, inst->config.timeout);
+
+    char name[DATA_MAX_NAME_LEN + 16];
+    snprintf(name, sizeof(name), DVP_PLUGIN_NAME "/%s", s->name);
+    user_data_t ud = {.data = inst, .free_func = instance_free};
+    if (plugin_register_complex_read(NULL, name, dovecot_read, interval, &ud) != 0) {
+        dvp_log(&inst->log, LOG_ERR, "registering the read callback failed");
+        instance_free(inst); /* not freed by collectd when registering fails */
+        return -1;
+    }
+    return 0;
+}
+
+static int dovecot_init(void)
+{
+    if (initialized)
+        return 0;
+    initialized = true;
+    if (config_failed)
+        return -1;
+    /* `LoadPlugin dovecot` alone reads the local Dovecot with defaults. */
+    if (pending.ninstances == 0 && dvp_config_default(&pending, default_interval()) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < pending.ninstances; i++)
+        if (instance_start(&pending.instances[i]) < 0)
+            rc = -1;
+    dvp_config_free(&pending); /* what is left: nothing, or what failed */
+    return rc;
+}
+
+static int dovecot_shutdown(void)
+{
+    /* Started instances are freed by collectd (their free function). */
+    dvp_config_free(&pending);
+    config_failed = false;
+    initialized = false;
+    return 0;
+}
+
+__attribute__((visibility("default"))) void module_register(void)
+{
+    plugin_register_complex_config(DVP_PLUGIN_NAME, dovecot_config);
+    plugin_register_init(DVP_PLUGIN_NAME, dovecot_init);
+    plugin_register_shutdown(DVP_PLUGIN_NAME, dovecot_shutdown);
+}

@@ -1,0 +1,287 @@
+/* One read's results -> collectd values: the table is in plugin_submit.h. */
+#include "plugin_submit.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin_names.h"
+
+/* Bound on identifiers remembered per read (to dispatch each once). */
+#define SEEN_MAX ((size_t)1 << 22)
+
+const char *const dvp_mailbox_fields[DVP_MAILBOX_NFIELDS] = {"messages", "unseen",
+                                                             "vsize"};
+
+typedef struct {
+    dvp_submit *s;
+    cdtime_t time;
+    size_t count;
+} batch;
+
+void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
+                     cdtime_t interval, dvp_logger *log)
+{
+    memset(submit, 0, sizeof(*submit));
+    submit->instance = instance;
+    submit->host = host;
+    submit->interval = interval;
+    submit->log = log;
+    dvp_map_init(&submit->seen, SEEN_MAX);
+}
+
+void dvp_submit_free(dvp_submit *submit)
+{
+    dvp_map_free(&submit->seen);
+}
+
+/* "long:<type>/<part>-<part>..." unsanitised and uncut, the key of the
+ * warning about a name too long; NULL when out of memory. */
+static char *long_name_key(const char *type, const char *const *parts, size_t nparts,
+                           size_t *name_len)
+{
+    size_t n = nparts > 0 ? nparts - 1 : 0;
+    for (size_t i = 0; i < nparts; i++)
+        n += strlen(parts[i]);
+    *name_len = n;
+    size_t size = strlen("long:") + strlen(type) + 1 + n + 1;
+    char *key = malloc(size);
+    if (key == NULL)
+        return NULL;
+    size_t pos = (size_t)snprintf(key, size, "long:%s/", type);
+    for (size_t i = 0; i < nparts; i++)
+        pos +=
+            (size_t)snprintf(key + pos, size - pos, "%s%s", i > 0 ? "-" : "", parts[i]);
+    return key;
+}
+
+/* True when type/type_instance was not dispatched yet in this read. */
+static bool first_in_read(batch *b, const char *type, const char *ti, bool quiet)
+{
+    char key[2 * DATA_MAX_NAME_LEN + 1];
+    size_t tlen = strlen(type), ilen = strlen(ti);
+    memcpy(key, type, tlen);
+    key[tlen] = '\0';
+    memcpy(key + tlen + 1, ti, ilen);
+    bool added = false;
+    if (dvp_map_touch(&b->s->seen, key, tlen + 1 + ilen, &added) == NULL)
+        return true; /* cannot tell: better a duplicate than a lost value */
+    if (!added && !quiet) {
+        char once[3 * DATA_MAX_NAME_LEN];
+        snprintf(once, sizeof(once), "dup:%s/%s", type, ti);
+        dvp_log_once(
+            b->s->log, LOG_WARNING, once,
+            "two values would be reported as %s-%s in one read (names that "
+            "differ only in characters outside [A-Za-z0-9@._+=-], or a mailbox "
+            "matched twice); only the first is reported",
+            type, ti);
+    }
+    return added;
+}
+
+static void dispatch(batch *b, const char *type, const char *const *parts,
+                     size_t nparts, value_t value, bool quiet_duplicate)
+{
+    dvp_submit *s = b->s;
+    char ti[DATA_MAX_NAME_LEN];
+    if (!dvp_name_join(ti, sizeof(ti), parts, nparts)) {
+        size_t len = 0;
+        char *key = long_name_key(type, parts, nparts, &len);
+        if (key != NULL)
+            dvp_log_once(s->log, LOG_WARNING, key,
+                         "the %s name \"%.60s...\" is %zu bytes long, more than the %d "
+                         "collectd allows; its values are not reported",
+                         type, ti, len, DATA_MAX_NAME_LEN - 1);
+        free(key);
+        return;
+    }
+    if (!first_in_read(b, type, ti, quiet_duplicate))
+        return;
+
+    value_list_t vl = VALUE_LIST_INIT;
+    vl.values = &value;
+    vl.values_len = 1;
+    vl.time = b->time;
+    vl.interval = s->interval;
+    if (s->host != NULL)
+        snprintf(vl.host, sizeof(vl.host), "%s", s->host);
+    snprintf(vl.plugin, sizeof(vl.plugin), "%s", DVP_PLUGIN_NAME);
+    snprintf(vl.plugin_instance, sizeof(vl.plugin_instance), "%s", s->instance);
+    snprintf(vl.type, sizeof(vl.type), "%s", type);
+    memcpy(vl.type_instance, ti, sizeof(ti));
+    plugin_dispatch_values(&vl);
+    b->count++;
+}
+
+static void gauge(batch *b, const char *type, const char *const *parts, size_t nparts,
+                  double v)
+{
+    if (isnan(v))
+        return;
+    dispatch(b, type, parts, nparts, (value_t){.gauge = v}, false);
+}
+
+static void derive(batch *b, const char *type, const char *const *parts, size_t nparts,
+                   uint64_t v, bool quiet_duplicate)
+{
+    derive_t d = v > (uint64_t)INT64_MAX ? INT64_MAX : (derive_t)v;
+    dispatch(b, type, parts, nparts, (value_t){.derive = d}, quiet_duplicate);
+}
+
+static bool step_ok(const dva_scrape_step *step)
+{
+    return step->attempted && step->error.code == DVA_OK;
+}
+
+static void submit_self(batch *b, const dva_scrape_result *r)
+{
+    const char *up[] = {"up"}, *took[] = {"read"};
+    gauge(b, "bool", up, 1, r->up ? 1.0 : 0.0);
+    gauge(b, "duration", took, 1, (double)r->duration_ms / 1000.0);
+}
+
+static void submit_stats_row(batch *b, const dva_stats_row *row)
+{
+    static const char *const stat_names[] = {"min",    "max",    "avg",
+                                             "median", "stddev", "p95"};
+    static const char *const us_names[] = {"min_us",    "max_us",    "avg_us",
+                                           "median_us", "stddev_us", "p95_us"};
+    const double stat_values[] = {row->min,    row->max,    row->avg,
+                                  row->median, row->stddev, row->p95};
+
+    const char *count[] = {row->metric};
+    /* Every field row repeats the metric's count: dispatch it once. */
+    derive(b, "derive", count, 1, row->count, true);
+
+    if (strcmp(row->field, "duration") == 0) {
+        const char *sum[] = {row->metric, "sum_us"};
+        derive(b, "derive", sum, 2, row->sum, false);
+        for (size_t i = 0; i < 6; i++) {
+            const char *parts[] = {row->metric, us_names[i]};
+            gauge(b, "gauge", parts, 2, stat_values[i]);
+        }
+        return;
+    }
+    const char *sum[] = {row->metric, row->field, "sum"};
+    derive(b, "derive", sum, 3, row->sum, false);
+    for (size_t i = 0; i < 6; i++) {
+        const char *parts[] = {row->metric, row->field, stat_names[i]};
+        gauge(b, "gauge", parts, 3, stat_values[i]);
+    }
+}
+
+static void submit_stats(batch *b, const dva_scrape_result *r)
+{
+    if (!step_ok(&r->stats_step))
+        return;
+    for (size_t i = 0; i < r->stats.nrows; i++) {
+        const dva_stats_row *row = &r->stats.rows[i];
+        if (row->metric != NULL && row->field != NULL)
+            submit_stats_row(b, row);
+    }
+}
+
+static void submit_who(batch *b, const dva_scrape_result *r)
+{
+    if (!step_ok(&r->who_step))
+        return;
+    const dva_who_summary *w = &r->who_summary;
+    /* Totals first: they keep the empty type instance. */
+    gauge(b, "users", NULL, 0, (double)w->users);
+    gauge(b, "current_sessions", NULL, 0, (double)w->sessions);
+    for (size_t i = 0; i < w->nservices; i++) {
+        const char *service[] = {w->services[i].service};
+        gauge(b, "users", service, 1, (double)w->services[i].users);
+        gauge(b, "current_sessions", service, 1, (double)w->services[i].sessions);
+    }
+}
+
+static void submit_quota_row(batch *b, const char *user, const dva_quota_row *row)
+{
+    const char *type, *pct_name;
+    double scale;
+    switch (row->type) {
+    case DVA_QUOTA_STORAGE:
+        type = "bytes";
+        pct_name = "storage";
+        scale = 1024.0; /* Dovecot sends KiB */
+        break;
+    case DVA_QUOTA_MESSAGE:
+        type = "email_count";
+        pct_name = "messages";
+        scale = 1.0;
+        break;
+    default:
+        return;
+    }
+    const char *used[] = {user, row->root, "used"};
+    gauge(b, type, used, 3, (double)row->value * scale);
+    if (row->unlimited)
+        return;
+    const char *limit[] = {user, row->root, "limit"};
+    gauge(b, type, limit, 3, (double)row->limit * scale);
+    const char *pct[] = {user, row->root, pct_name};
+    gauge(b, "percent", pct, 3, row->percent > 100 ? 100.0 : (double)row->percent);
+}
+
+/* True when the user's mailbox was not reported yet in this read (masks
+ * may overlap: "INBOX" and "*"). Keys start with a byte no type has. */
+static bool first_mailbox(batch *b, const char *user, const char *mailbox)
+{
+    char buf[512];
+    size_t len;
+    const char *parts[] = {"\001mailbox", user, mailbox};
+    char *key = dvp_key_join(buf, sizeof(buf), &len, parts, 3);
+    if (key == NULL)
+        return true;
+    bool added = true;
+    dvp_map_touch(&b->s->seen, key, len, &added);
+    dvp_key_free(key, buf);
+    return added;
+}
+
+static void submit_user(batch *b, const dva_scrape_user *u)
+{
+    if (step_ok(&u->quota_step)) {
+        for (size_t i = 0; i < u->quota.nrows; i++)
+            if (!u->quota.rows[i].error)
+                submit_quota_row(b, u->name, &u->quota.rows[i]);
+    }
+    if (!step_ok(&u->mailbox_step))
+        return;
+    for (size_t m = 0; m < u->nmailbox_masks; m++) {
+        const dva_mailbox_status *st = &u->mailboxes[m];
+        if (st->nfields != DVP_MAILBOX_NFIELDS)
+            continue;
+        for (size_t i = 0; i < st->nrows; i++) {
+            const dva_mailbox_row *row = &st->rows[i];
+            if (!first_mailbox(b, u->name, row->mailbox))
+                continue; /* matched by an earlier mask too */
+            const char *messages[] = {u->name, row->mailbox, "messages"};
+            const char *unseen[] = {u->name, row->mailbox, "unseen"};
+            const char *size[] = {u->name, row->mailbox};
+            gauge(b, "email_count", messages, 3,
+                  (double)row->values[DVP_MAILBOX_FIELD_MESSAGES]);
+            gauge(b, "email_count", unseen, 3,
+                  (double)row->values[DVP_MAILBOX_FIELD_UNSEEN]);
+            gauge(b, "email_size", size, 2,
+                  (double)row->values[DVP_MAILBOX_FIELD_VSIZE]);
+        }
+    }
+}
+
+size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
+                         cdtime_t when)
+{
+    batch b = {.s = submit, .time = when, .count = 0};
+    dvp_map_clear(&submit->seen);
+    submit_self(&b, result);
+    submit_stats(&b, result);
+    submit_who(&b, result);
+    for (size_t i = 0; i < result->nusers; i++)
+        submit_user(&b, &result->users[i]);
+    dvp_map_clear(&submit->seen);
+    return b.count;
+}

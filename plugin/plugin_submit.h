@@ -1,0 +1,83 @@
+/* One read's results -> collectd values (default types.db types only).
+ *
+ * Identifiers: host = ReportHost, or empty so collectd fills in its own
+ * host name; plugin "dovecot"; plugin_instance = the <Instance> name;
+ * interval = the instance's interval. type and type_instance:
+ *
+ *   what                  type              type_instance
+ *   --------------------  ----------------  ---------------------------------
+ *   server answered       bool              up                (1 or 0)
+ *   time the read took    duration          read              (seconds)
+ *   stats dump, per       derive            <metric>          (count)
+ *   metric (rows of       derive            <metric>-sum_us   (duration sum)
+ *   `stats dump`)         gauge             <metric>-min_us, -max_us,
+ *                                           -avg_us, -median_us,
+ *                                           -stddev_us, -p95_us
+ *     other field F       derive            <metric>-<F>-sum
+ *                         gauge             <metric>-<F>-min, -max, -avg,
+ *                                           -median, -stddev, -p95
+ *   who, per service      users             <service>  (distinct users)
+ *                         current_sessions  <service>
+ *   who, all services     users             ""  (empty type instance)
+ *                         current_sessions  ""
+ *   quota STORAGE         bytes             <user>-<root>-used   (KiB x 1024)
+ *                         bytes             <user>-<root>-limit  (if limited)
+ *                         percent           <user>-<root>-storage (if limited,
+ *                                                                 max 100)
+ *   quota MESSAGE         email_count       <user>-<root>-used
+ *                         email_count       <user>-<root>-limit  (if limited)
+ *                         percent           <user>-<root>-messages (if
+ *                                                               limited, max 100)
+ *   mailbox status        email_count       <user>-<mailbox>-messages
+ *                         email_count       <user>-<mailbox>-unseen
+ *                         email_size        <user>-<mailbox>     (vsize bytes)
+ *
+ * Rules:
+ * - Nothing comes from a step that failed (its error is not DVA_OK); quota
+ *   rows with "error" values and resources other than STORAGE and MESSAGE
+ *   are skipped; an unlimited quota never reports a limit (not even 0) nor
+ *   a percentage. Gauges Dovecot sent no value for (NaN) are skipped.
+ * - Percentages are clamped to 100 because the percent type's maximum is
+ *   100.1; quota notifications use Dovecot's unclamped value.
+ * - Every name is sanitised: bytes outside [A-Za-z0-9@._+=-] become '_'
+ *   ("User quota" -> "User_quota").
+ * - A type instance that does not fit DATA_MAX_NAME_LEN is skipped, with
+ *   one warning per name. Two values that end up with the same identifier
+ *   in one read (a mailbox matched by two masks, names equal after
+ *   sanitising) are dispatched once: the first wins. */
+#ifndef DVP_PLUGIN_SUBMIT_H
+#define DVP_PLUGIN_SUBMIT_H
+
+#include <stddef.h>
+
+#include "plugin_collectd.h"
+
+#include "doveadm/scrape.h"
+#include "plugin_log.h"
+#include "plugin_map.h"
+
+/* The mailbox status fields the plugin asks for, in this order. */
+#define DVP_MAILBOX_FIELD_MESSAGES 0
+#define DVP_MAILBOX_FIELD_UNSEEN 1
+#define DVP_MAILBOX_FIELD_VSIZE 2
+#define DVP_MAILBOX_NFIELDS 3
+extern const char *const dvp_mailbox_fields[DVP_MAILBOX_NFIELDS];
+
+typedef struct {
+    const char *instance; /* borrowed */
+    const char *host;     /* borrowed; NULL: collectd's host name */
+    cdtime_t interval;
+    dvp_logger *log; /* borrowed */
+    dvp_map seen;    /* identifiers dispatched during the current read */
+} dvp_submit;
+
+void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
+                     cdtime_t interval, dvp_logger *log);
+void dvp_submit_free(dvp_submit *submit);
+
+/* Dispatches the values of one read, all stamped with when. Returns how
+ * many values were dispatched. */
+size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
+                         cdtime_t when);
+
+#endif
