@@ -16,66 +16,6 @@
 
 /* ---- helpers ---- */
 
-/* Builds a reply holding n values (with explicit lengths, so a value may
- * hold NUL bytes) the way reply.c stores them. */
-static void build_reply_len(dva_reply *r, dva_status status, size_t ncols,
-                            const char *const *vals, const size_t *lens, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += lens[i] + 1;
-    dva_reply_init(r);
-    r->status = status;
-    r->ncols = ncols;
-    r->data = malloc(total + 1);
-    r->offsets = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(r->data);
-    assert_non_null(r->offsets);
-    r->data_cap = total + 1;
-    r->offsets_cap = n + 1;
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-        r->offsets[i] = pos;
-        memcpy(r->data + pos, vals[i], lens[i]);
-        pos += lens[i];
-        r->data[pos++] = '\0';
-    }
-    r->offsets[n] = pos;
-    r->nvalues = n;
-    r->data_len = pos;
-}
-
-static void build_reply(dva_reply *r, dva_status status, size_t ncols,
-                        const char *const *vals, size_t n)
-{
-    size_t *lens = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(lens);
-    for (size_t i = 0; i < n; i++)
-        lens[i] = strlen(vals[i]);
-    build_reply_len(r, status, ncols, vals, lens, n);
-    free(lens);
-}
-
-/* Parses a whole capture file as one reply cut into ncols. */
-static void parse_capture(const char *name, size_t ncols, dva_reply *out)
-{
-    char path[256];
-    size_t len, consumed = 0;
-    dva_parser parser;
-    dva_error err;
-
-    snprintf(path, sizeof(path), "captures/%s", name);
-    char *buf = dva_test_read_data(path, &len);
-    dva_reply_init(out);
-    dva_parser_init(&parser, NULL);
-    dva_parser_begin(&parser, out, ncols);
-    dva_parse_result res = dva_parser_feed(&parser, buf, len, &consumed, &err);
-    if (res != DVA_PARSE_DONE)
-        fail_msg("%s: parser: %s", name, err.message);
-    assert_int_equal(consumed, len);
-    free(buf);
-}
-
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const FIELDS3[] = {"messages", "unseen", "vsize"};
@@ -211,7 +151,7 @@ static void test_capture_alice(void **state)
     dva_reply reply;
     dva_mailbox_status st;
     dva_error err;
-    parse_capture("mailbox_status_alice.bin", 5, &reply);
+    dva_test_parse_capture("mailbox_status_alice.bin", 5, &reply);
     assert_int_equal(dva_mailbox_decode(&reply, 3, "alice@example.com", &st, &err), 0);
     assert_int_equal(st.nrows, 1);
     assert_int_equal(st.nfields, 3);
@@ -232,7 +172,7 @@ static void test_capture_alice_wrong_user(void **state)
     dva_reply reply;
     dva_mailbox_status st;
     dva_error err;
-    parse_capture("mailbox_status_alice.bin", 5, &reply);
+    dva_test_parse_capture("mailbox_status_alice.bin", 5, &reply);
     assert_int_equal(dva_mailbox_decode(&reply, 3, "carol@example.com", &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_non_null(strstr(err.message, "alice@example.com"));
@@ -249,7 +189,7 @@ static void test_capture_alice_wrong_nfields(void **state)
     dva_reply reply;
     dva_mailbox_status st;
     dva_error err;
-    parse_capture("mailbox_status_alice.bin", 5, &reply);
+    dva_test_parse_capture("mailbox_status_alice.bin", 5, &reply);
     assert_int_equal(dva_mailbox_decode(&reply, 2, "alice@example.com", &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_int_equal(dva_mailbox_decode(&reply, 4, "alice@example.com", &st, &err), -1);
@@ -268,7 +208,7 @@ static void test_capture_dave_empty(void **state)
     dva_reply reply;
     dva_mailbox_status st;
     dva_error err;
-    parse_capture("mailbox_status_dave.bin", 5, &reply);
+    dva_test_parse_capture("mailbox_status_dave.bin", 5, &reply);
     assert_int_equal(dva_mailbox_decode(&reply, 3, "dave@example.com", &st, &err), 0);
     assert_int_equal(st.nrows, 0);
     assert_null(st.rows);
@@ -283,7 +223,7 @@ static void test_capture_one_field(void **state)
     dva_reply reply;
     dva_mailbox_status st;
     dva_error err;
-    parse_capture("mailbox_status_split_fields.bin", 3, &reply);
+    dva_test_parse_capture("mailbox_status_split_fields.bin", 3, &reply);
     assert_int_equal(dva_mailbox_decode(&reply, 1, "alice@example.com", &st, &err), 0);
     assert_int_equal(st.nrows, 1);
     assert_int_equal(st.rows[0].values[0], 6);
@@ -296,7 +236,7 @@ static void test_capture_one_field(void **state)
 static int decode_built(dva_reply *r, const char *const *vals, size_t n, size_t nfields,
                         const char *user, dva_mailbox_status *st, dva_error *err)
 {
-    build_reply(r, DVA_STATUS_OK, 2 + nfields, vals, n);
+    dva_test_build_reply(r, DVA_STATUS_OK, 2 + nfields, vals, n);
     return dva_mailbox_decode(r, nfields, user, st, err);
 }
 
@@ -324,7 +264,7 @@ static void test_firstsaved_never(void **state)
     /* "never" followed by a NUL byte is not "never" */
     const char *nul_never[] = {"u", "INBOX", "0", "0", "never\0junk"};
     size_t lens[] = {1, 5, 1, 1, 10};
-    build_reply_len(&r, DVA_STATUS_OK, 5, nul_never, lens, 5);
+    dva_test_build_reply_len(&r, DVA_STATUS_OK, 5, nul_never, lens, 5);
     assert_int_equal(dva_mailbox_decode(&r, 3, "u", &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_non_null(strstr(err.message, "NUL"));
@@ -373,7 +313,7 @@ static void test_mailbox_names(void **state)
 
     const char *nul[] = {"u", "IN\0BOX", "1"};
     size_t lens[] = {1, 6, 1};
-    build_reply_len(&r, DVA_STATUS_OK, 3, nul, lens, 3);
+    dva_test_build_reply_len(&r, DVA_STATUS_OK, 3, nul, lens, 3);
     assert_int_equal(dva_mailbox_decode(&r, 1, "u", &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_non_null(strstr(err.message, "NUL"));
@@ -386,7 +326,7 @@ static void test_failed_reply(void **state)
     dva_reply r;
     dva_mailbox_status st;
     dva_error err;
-    build_reply(&r, DVA_STATUS_NOUSER, 5, NULL, 0);
+    dva_test_build_reply(&r, DVA_STATUS_NOUSER, 5, NULL, 0);
     assert_int_equal(dva_mailbox_decode(&r, 3, "u", &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_COMMAND);
     assert_non_null(strstr(err.message, "NOUSER"));

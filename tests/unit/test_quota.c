@@ -18,73 +18,13 @@
 
 /* ---- helpers ---- */
 
-/* Builds a reply holding n values (with explicit lengths, so a value may
- * hold NUL bytes) the way reply.c stores them. */
-static void build_reply_len(dva_reply *r, dva_status status, size_t ncols,
-                            const char *const *vals, const size_t *lens, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += lens[i] + 1;
-    dva_reply_init(r);
-    r->status = status;
-    r->ncols = ncols;
-    r->data = malloc(total + 1);
-    r->offsets = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(r->data);
-    assert_non_null(r->offsets);
-    r->data_cap = total + 1;
-    r->offsets_cap = n + 1;
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-        r->offsets[i] = pos;
-        memcpy(r->data + pos, vals[i], lens[i]);
-        pos += lens[i];
-        r->data[pos++] = '\0';
-    }
-    r->offsets[n] = pos;
-    r->nvalues = n;
-    r->data_len = pos;
-}
-
-static void build_reply(dva_reply *r, dva_status status, size_t ncols,
-                        const char *const *vals, size_t n)
-{
-    size_t *lens = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(lens);
-    for (size_t i = 0; i < n; i++)
-        lens[i] = strlen(vals[i]);
-    build_reply_len(r, status, ncols, vals, lens, n);
-    free(lens);
-}
-
-/* Parses a whole capture file as one reply cut into ncols. */
-static void parse_capture(const char *name, size_t ncols, dva_reply *out)
-{
-    char path[256];
-    size_t len, consumed = 0;
-    dva_parser parser;
-    dva_error err;
-
-    snprintf(path, sizeof(path), "captures/%s", name);
-    char *buf = dva_test_read_data(path, &len);
-    dva_reply_init(out);
-    dva_parser_init(&parser, NULL);
-    dva_parser_begin(&parser, out, ncols);
-    dva_parse_result res = dva_parser_feed(&parser, buf, len, &consumed, &err);
-    if (res != DVA_PARSE_DONE)
-        fail_msg("%s: parser: %s", name, err.message);
-    assert_int_equal(consumed, len);
-    free(buf);
-}
-
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Decodes a built one-row reply; the reply stays in *r for the caller. */
 static int decode_row(dva_reply *r, const char *const *vals, const char *expected,
                       dva_quota *q, dva_error *err)
 {
-    build_reply(r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, vals, DVA_QUOTA_NCOLS);
+    dva_test_build_reply(r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, vals, DVA_QUOTA_NCOLS);
     return dva_quota_decode(r, expected, q, err);
 }
 
@@ -128,7 +68,7 @@ static void decode_capture(const char *file, const char *user, dva_reply *reply,
                            dva_quota *q)
 {
     dva_error err;
-    parse_capture(file, DVA_QUOTA_NCOLS, reply);
+    dva_test_parse_capture(file, DVA_QUOTA_NCOLS, reply);
     if (dva_quota_decode(reply, user, q, &err) < 0)
         fail_msg("%s: %s", file, err.message);
 }
@@ -226,7 +166,7 @@ static void test_capture_nouser(void **state)
     dva_reply reply;
     dva_quota q;
     dva_error err;
-    parse_capture("quota_nouser.bin", DVA_QUOTA_NCOLS, &reply);
+    dva_test_parse_capture("quota_nouser.bin", DVA_QUOTA_NCOLS, &reply);
     assert_int_equal(dva_quota_decode(&reply, "nosuchuser@example.com", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_COMMAND);
     assert_non_null(strstr(err.message, "NOUSER"));
@@ -240,7 +180,7 @@ static void test_capture_wrong_user(void **state)
     dva_reply reply;
     dva_quota q;
     dva_error err;
-    parse_capture("quota_alice.bin", DVA_QUOTA_NCOLS, &reply);
+    dva_test_parse_capture("quota_alice.bin", DVA_QUOTA_NCOLS, &reply);
     assert_int_equal(dva_quota_decode(&reply, "bob@example.com", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_non_null(strstr(err.message, "alice@example.com"));
@@ -259,7 +199,7 @@ static void test_capture_user_case_and_null(void **state)
     dva_reply reply;
     dva_quota q;
     dva_error err;
-    parse_capture("quota_alice.bin", DVA_QUOTA_NCOLS, &reply);
+    dva_test_parse_capture("quota_alice.bin", DVA_QUOTA_NCOLS, &reply);
     assert_int_equal(dva_quota_decode(&reply, "ALICE@Example.COM", &q, &err), 0);
     assert_int_equal(q.nrows, 2);
     dva_quota_free(&q);
@@ -310,7 +250,7 @@ static void test_capture_without_A(void **state)
     dva_reply reply;
     dva_quota q;
     dva_error err;
-    parse_capture("quota_alice_noA.bin", 5, &reply);
+    dva_test_parse_capture("quota_alice_noA.bin", 5, &reply);
     assert_int_equal(dva_quota_decode(&reply, "alice@example.com", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&reply);
@@ -324,7 +264,7 @@ static void test_empty_success(void **state)
     dva_reply r;
     dva_quota q;
     dva_error err;
-    build_reply(&r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, NULL, 0);
+    dva_test_build_reply(&r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, NULL, 0);
     assert_int_equal(dva_quota_decode(&r, "a", &q, &err), 0);
     assert_int_equal(q.nrows, 0);
     assert_null(q.rows);
@@ -419,25 +359,25 @@ static void test_failure_statuses(void **state)
     dva_quota q;
     dva_error err;
     const char *ok_rows[] = {"a", "r", "STORAGE", "1", "10", "10"};
-    build_reply(&r, DVA_STATUS_TEMPFAIL, DVA_QUOTA_NCOLS, ok_rows, 6);
+    dva_test_build_reply(&r, DVA_STATUS_TEMPFAIL, DVA_QUOTA_NCOLS, ok_rows, 6);
     assert_int_equal(dva_quota_decode(&r, "a", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_COMMAND);
     assert_null(q.rows);
     dva_reply_free(&r);
 
-    build_reply(&r, DVA_STATUS_TEMPFAIL, DVA_QUOTA_NCOLS, NULL, 0);
+    dva_test_build_reply(&r, DVA_STATUS_TEMPFAIL, DVA_QUOTA_NCOLS, NULL, 0);
     assert_int_equal(dva_quota_decode(&r, "a", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_COMMAND);
     dva_reply_free(&r);
 
     const char *err_rows[] = {"a", "r", "STORAGE", "error", "error", "error"};
-    build_reply(&r, DVA_STATUS_NOPERM, DVA_QUOTA_NCOLS, err_rows, 6);
+    dva_test_build_reply(&r, DVA_STATUS_NOPERM, DVA_QUOTA_NCOLS, err_rows, 6);
     assert_int_equal(dva_quota_decode(&r, "a", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_COMMAND);
     dva_reply_free(&r);
 
     /* a TEMPFAIL reply is still checked for the user */
-    build_reply(&r, DVA_STATUS_TEMPFAIL, DVA_QUOTA_NCOLS, err_rows, 6);
+    dva_test_build_reply(&r, DVA_STATUS_TEMPFAIL, DVA_QUOTA_NCOLS, err_rows, 6);
     assert_int_equal(dva_quota_decode(&r, "b", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);
@@ -451,7 +391,7 @@ static void test_wrong_user_in_later_row(void **state)
     dva_error err;
     const char *vals[] = {"alice",   "r", "STORAGE", "1", "10", "10",
                           "mallory", "r", "MESSAGE", "1", "10", "10"};
-    build_reply(&r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, vals, N(vals));
+    dva_test_build_reply(&r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, vals, N(vals));
     assert_int_equal(dva_quota_decode(&r, "alice", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_non_null(strstr(err.message, "Row 2"));
@@ -469,7 +409,7 @@ static void test_nul_and_empty_user(void **state)
     /* "alice\0x" would compare equal to "alice" as a C string */
     const char *vals[] = {"alice\0x", "r", "STORAGE", "1", "10", "10"};
     size_t lens[] = {7, 1, 7, 1, 2, 2};
-    build_reply_len(&r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, vals, lens, 6);
+    dva_test_build_reply_len(&r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, vals, lens, 6);
     assert_int_equal(dva_quota_decode(&r, "alice", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_non_null(strstr(err.message, "NUL"));
@@ -488,11 +428,11 @@ static void test_wrong_width(void **state)
     dva_quota q;
     dva_error err;
     const char *vals[] = {"a", "r", "STORAGE", "1", "10", "10", "a"};
-    build_reply(&r, DVA_STATUS_OK, 7, vals, 7);
+    dva_test_build_reply(&r, DVA_STATUS_OK, 7, vals, 7);
     assert_int_equal(dva_quota_decode(&r, "a", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);
-    build_reply(&r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, vals, 7); /* 7 % 6 != 0 */
+    dva_test_build_reply(&r, DVA_STATUS_OK, DVA_QUOTA_NCOLS, vals, 7); /* 7 % 6 != 0 */
     assert_int_equal(dva_quota_decode(&r, "a", &q, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);

@@ -18,73 +18,13 @@
 
 /* ---- helpers ---- */
 
-/* Builds a reply holding n values (with explicit lengths, so a value may
- * hold NUL bytes) the way reply.c stores them. */
-static void build_reply_len(dva_reply *r, dva_status status, size_t ncols,
-                            const char *const *vals, const size_t *lens, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += lens[i] + 1;
-    dva_reply_init(r);
-    r->status = status;
-    r->ncols = ncols;
-    r->data = malloc(total + 1);
-    r->offsets = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(r->data);
-    assert_non_null(r->offsets);
-    r->data_cap = total + 1;
-    r->offsets_cap = n + 1;
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-        r->offsets[i] = pos;
-        memcpy(r->data + pos, vals[i], lens[i]);
-        pos += lens[i];
-        r->data[pos++] = '\0';
-    }
-    r->offsets[n] = pos;
-    r->nvalues = n;
-    r->data_len = pos;
-}
-
-static void build_reply(dva_reply *r, dva_status status, size_t ncols,
-                        const char *const *vals, size_t n)
-{
-    size_t *lens = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(lens);
-    for (size_t i = 0; i < n; i++)
-        lens[i] = strlen(vals[i]);
-    build_reply_len(r, status, ncols, vals, lens, n);
-    free(lens);
-}
-
-/* Parses a whole capture file as one reply cut into ncols. */
-static void parse_capture(const char *name, size_t ncols, dva_reply *out)
-{
-    char path[256];
-    size_t len, consumed = 0;
-    dva_parser parser;
-    dva_error err;
-
-    snprintf(path, sizeof(path), "captures/%s", name);
-    char *buf = dva_test_read_data(path, &len);
-    dva_reply_init(out);
-    dva_parser_init(&parser, NULL);
-    dva_parser_begin(&parser, out, ncols);
-    dva_parse_result res = dva_parser_feed(&parser, buf, len, &consumed, &err);
-    if (res != DVA_PARSE_DONE)
-        fail_msg("%s: parser: %s", name, err.message);
-    assert_int_equal(consumed, len);
-    free(buf);
-}
-
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static int decode_values(const char *const *vals, size_t n, dva_stats *st,
                          dva_error *err)
 {
     dva_reply r;
-    build_reply(&r, DVA_STATUS_OK, DVA_STATS_NCOLS, vals, n);
+    dva_test_build_reply(&r, DVA_STATUS_OK, DVA_STATS_NCOLS, vals, n);
     int ret = dva_stats_decode(&r, st, err);
     dva_reply_free(&r);
     return ret;
@@ -170,7 +110,7 @@ static void test_capture_pinned(void **state)
     dva_reply reply;
     dva_stats st;
     dva_error err;
-    parse_capture("stats_dump.bin", DVA_STATS_NCOLS, &reply);
+    dva_test_parse_capture("stats_dump.bin", DVA_STATS_NCOLS, &reply);
     assert_int_equal(dva_stats_decode(&reply, &st, &err), 0);
     check_capture_rows(&st);
     /* strings point into the reply */
@@ -188,7 +128,7 @@ static void test_capture_default_fields(void **state)
     dva_reply reply;
     dva_stats st;
     dva_error err;
-    parse_capture("stats_dump_default.bin", DVA_STATS_NCOLS, &reply);
+    dva_test_parse_capture("stats_dump_default.bin", DVA_STATS_NCOLS, &reply);
     assert_int_equal(dva_stats_decode(&reply, &st, &err), 0);
     check_capture_rows(&st);
     dva_stats_free(&st);
@@ -202,7 +142,7 @@ static void test_capture_other_width_refused(void **state)
     dva_reply reply;
     dva_stats st = {(dva_stats_row *)1, 99};
     dva_error err;
-    parse_capture("stats_dump_badfield.bin", 4, &reply);
+    dva_test_parse_capture("stats_dump_badfield.bin", 4, &reply);
     assert_int_equal(dva_stats_decode(&reply, &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_non_null(strstr(err.message, "columns"));
@@ -217,7 +157,7 @@ static void test_capture_usage_failure(void **state)
     dva_reply reply;
     dva_stats st;
     dva_error err;
-    parse_capture("stats_dump_badopt.bin", DVA_STATS_NCOLS, &reply);
+    dva_test_parse_capture("stats_dump_badopt.bin", DVA_STATS_NCOLS, &reply);
     assert_int_equal(reply.status, DVA_STATUS_USAGE);
     assert_int_equal(dva_stats_decode(&reply, &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_COMMAND);
@@ -325,7 +265,7 @@ static void test_nul_and_empty_names(void **state)
     const char *vals[] = {"imap\0x", "duration", "1", "1", "1",
                           "1",       "1",        "1", "1", "1"};
     size_t lens[] = {6, 8, 1, 1, 1, 1, 1, 1, 1, 1};
-    build_reply_len(&r, DVA_STATUS_OK, DVA_STATS_NCOLS, vals, lens, N(vals));
+    dva_test_build_reply_len(&r, DVA_STATUS_OK, DVA_STATS_NCOLS, vals, lens, N(vals));
     assert_int_equal(dva_stats_decode(&r, &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_non_null(strstr(err.message, "NUL"));
@@ -362,13 +302,13 @@ static void test_partial_row_refused(void **state)
     dva_stats st;
     dva_error err;
     const char *vals[] = {"a", "duration", "1", "1", "1", "1", "1", "1", "1", "1", "b"};
-    build_reply(&r, DVA_STATUS_OK, DVA_STATS_NCOLS, vals, N(vals));
+    dva_test_build_reply(&r, DVA_STATUS_OK, DVA_STATS_NCOLS, vals, N(vals));
     assert_int_equal(dva_stats_decode(&r, &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);
 
     /* ncols 0 (not cut) is not the stats width either */
-    build_reply(&r, DVA_STATUS_OK, 0, vals, 10);
+    dva_test_build_reply(&r, DVA_STATUS_OK, 0, vals, 10);
     assert_int_equal(dva_stats_decode(&r, &st, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);

@@ -16,66 +16,6 @@
 
 /* ---- helpers ---- */
 
-/* Builds a reply holding n values (with explicit lengths, so a value may
- * hold NUL bytes) the way reply.c stores them. */
-static void build_reply_len(dva_reply *r, dva_status status, size_t ncols,
-                            const char *const *vals, const size_t *lens, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += lens[i] + 1;
-    dva_reply_init(r);
-    r->status = status;
-    r->ncols = ncols;
-    r->data = malloc(total + 1);
-    r->offsets = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(r->data);
-    assert_non_null(r->offsets);
-    r->data_cap = total + 1;
-    r->offsets_cap = n + 1;
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-        r->offsets[i] = pos;
-        memcpy(r->data + pos, vals[i], lens[i]);
-        pos += lens[i];
-        r->data[pos++] = '\0';
-    }
-    r->offsets[n] = pos;
-    r->nvalues = n;
-    r->data_len = pos;
-}
-
-static void build_reply(dva_reply *r, dva_status status, size_t ncols,
-                        const char *const *vals, size_t n)
-{
-    size_t *lens = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(lens);
-    for (size_t i = 0; i < n; i++)
-        lens[i] = strlen(vals[i]);
-    build_reply_len(r, status, ncols, vals, lens, n);
-    free(lens);
-}
-
-/* Parses a whole capture file as one reply cut into ncols. */
-static void parse_capture(const char *name, size_t ncols, dva_reply *out)
-{
-    char path[256];
-    size_t len, consumed = 0;
-    dva_parser parser;
-    dva_error err;
-
-    snprintf(path, sizeof(path), "captures/%s", name);
-    char *buf = dva_test_read_data(path, &len);
-    dva_reply_init(out);
-    dva_parser_init(&parser, NULL);
-    dva_parser_begin(&parser, out, ncols);
-    dva_parse_result res = dva_parser_feed(&parser, buf, len, &consumed, &err);
-    if (res != DVA_PARSE_DONE)
-        fail_msg("%s: parser: %s", name, err.message);
-    assert_int_equal(consumed, len);
-    free(buf);
-}
-
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 #define MAXU 1000
@@ -162,7 +102,7 @@ static void test_capture_user_list(void **state)
     dva_reply reply;
     dva_userlist l;
     dva_error err;
-    parse_capture("user_list.bin", 1, &reply);
+    dva_test_parse_capture("user_list.bin", 1, &reply);
     assert_int_equal(reply.nvalues, 1);
     assert_int_equal(dva_userlist_decode(&reply, MAXU, &l, &err), 0);
     assert_int_equal(l.nusers, 5);
@@ -185,7 +125,7 @@ static void test_capture_limit(void **state)
     dva_reply reply;
     dva_userlist l;
     dva_error err;
-    parse_capture("user_list.bin", 1, &reply);
+    dva_test_parse_capture("user_list.bin", 1, &reply);
     assert_int_equal(dva_userlist_decode(&reply, 5, &l, &err), 0);
     assert_int_equal(l.nusers, 5);
     dva_userlist_free(&l);
@@ -203,7 +143,7 @@ static void test_capture_nomatch(void **state)
     dva_reply reply;
     dva_userlist l;
     dva_error err;
-    parse_capture("user_list_nomatch.bin", 1, &reply);
+    dva_test_parse_capture("user_list_nomatch.bin", 1, &reply);
     assert_int_equal(dva_userlist_decode(&reply, MAXU, &l, &err), 0);
     assert_int_equal(l.nusers, 0);
     dva_userlist_free(&l);
@@ -221,24 +161,24 @@ static void test_decode_reply_shape(void **state)
     dva_userlist l;
     dva_error err;
     const char *two[] = {"{\"userList\":[]}", "{\"userList\":[]}"};
-    build_reply(&r, DVA_STATUS_OK, 1, two, 2);
+    dva_test_build_reply(&r, DVA_STATUS_OK, 1, two, 2);
     assert_int_equal(dva_userlist_decode(&r, MAXU, &l, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);
 
-    build_reply(&r, DVA_STATUS_OK, 1, NULL, 0);
+    dva_test_build_reply(&r, DVA_STATUS_OK, 1, NULL, 0);
     assert_int_equal(dva_userlist_decode(&r, MAXU, &l, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);
 
     /* the transient failure while the auth worker starts */
-    build_reply(&r, DVA_STATUS_DATAERR, 1, two, 1);
+    dva_test_build_reply(&r, DVA_STATUS_DATAERR, 1, two, 1);
     assert_int_equal(dva_userlist_decode(&r, MAXU, &l, &err), -1);
     assert_int_equal(err.code, DVA_ERR_COMMAND);
     assert_non_null(strstr(err.message, "DATAERR"));
     dva_reply_free(&r);
 
-    build_reply(&r, DVA_STATUS_OK, 2, two, 2);
+    dva_test_build_reply(&r, DVA_STATUS_OK, 2, two, 2);
     assert_int_equal(dva_userlist_decode(&r, MAXU, &l, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);
@@ -246,7 +186,7 @@ static void test_decode_reply_shape(void **state)
     /* a NUL byte sent escaped inside the JSON */
     const char *nul[] = {"{\"userList\":[\"a\0b\"]}"};
     size_t len = 20;
-    build_reply_len(&r, DVA_STATUS_OK, 1, nul, &len, 1);
+    dva_test_build_reply_len(&r, DVA_STATUS_OK, 1, nul, &len, 1);
     assert_int_equal(dva_userlist_decode(&r, MAXU, &l, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&r);

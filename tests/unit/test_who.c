@@ -16,72 +16,12 @@
 
 /* ---- helpers ---- */
 
-/* Builds a reply holding n values (with explicit lengths, so a value may
- * hold NUL bytes) the way reply.c stores them. */
-static void build_reply_len(dva_reply *r, dva_status status, size_t ncols,
-                            const char *const *vals, const size_t *lens, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += lens[i] + 1;
-    dva_reply_init(r);
-    r->status = status;
-    r->ncols = ncols;
-    r->data = malloc(total + 1);
-    r->offsets = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(r->data);
-    assert_non_null(r->offsets);
-    r->data_cap = total + 1;
-    r->offsets_cap = n + 1;
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-        r->offsets[i] = pos;
-        memcpy(r->data + pos, vals[i], lens[i]);
-        pos += lens[i];
-        r->data[pos++] = '\0';
-    }
-    r->offsets[n] = pos;
-    r->nvalues = n;
-    r->data_len = pos;
-}
-
-static void build_reply(dva_reply *r, dva_status status, size_t ncols,
-                        const char *const *vals, size_t n)
-{
-    size_t *lens = malloc((n + 1) * sizeof(size_t));
-    assert_non_null(lens);
-    for (size_t i = 0; i < n; i++)
-        lens[i] = strlen(vals[i]);
-    build_reply_len(r, status, ncols, vals, lens, n);
-    free(lens);
-}
-
-/* Parses a whole capture file as one reply cut into ncols. */
-static void parse_capture(const char *name, size_t ncols, dva_reply *out)
-{
-    char path[256];
-    size_t len, consumed = 0;
-    dva_parser parser;
-    dva_error err;
-
-    snprintf(path, sizeof(path), "captures/%s", name);
-    char *buf = dva_test_read_data(path, &len);
-    dva_reply_init(out);
-    dva_parser_init(&parser, NULL);
-    dva_parser_begin(&parser, out, ncols);
-    dva_parse_result res = dva_parser_feed(&parser, buf, len, &consumed, &err);
-    if (res != DVA_PARSE_DONE)
-        fail_msg("%s: parser: %s", name, err.message);
-    assert_int_equal(consumed, len);
-    free(buf);
-}
-
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static int decode_who(const char *const *vals, size_t n, dva_who *who, dva_error *err)
 {
     dva_reply r;
-    build_reply(&r, DVA_STATUS_OK, DVA_WHO_NCOLS, vals, n);
+    dva_test_build_reply(&r, DVA_STATUS_OK, DVA_WHO_NCOLS, vals, n);
     int ret = dva_who_decode(&r, who, err);
     dva_reply_free(&r);
     return ret;
@@ -91,7 +31,7 @@ static int decode_sessions(const char *const *vals, size_t n, dva_who_sessions *
                            dva_error *err)
 {
     dva_reply r;
-    build_reply(&r, DVA_STATUS_OK, DVA_WHO_SESSIONS_NCOLS, vals, n);
+    dva_test_build_reply(&r, DVA_STATUS_OK, DVA_WHO_SESSIONS_NCOLS, vals, n);
     int ret = dva_who_sessions_decode(&r, s, err);
     dva_reply_free(&r);
     return ret;
@@ -142,7 +82,7 @@ static void test_capture_who(void **state)
     dva_reply reply;
     dva_who who;
     dva_error err;
-    parse_capture("who.bin", DVA_WHO_NCOLS, &reply);
+    dva_test_parse_capture("who.bin", DVA_WHO_NCOLS, &reply);
     assert_int_equal(dva_who_decode(&reply, &who, &err), 0);
     assert_int_equal(who.nrows, 2);
     assert_string_equal(who.rows[0].user, "alice@example.com");
@@ -177,7 +117,7 @@ static void test_capture_who_tcp_same_summary(void **state)
     dva_who who;
     dva_who_summary sum;
     dva_error err;
-    parse_capture("who_tcp.bin", DVA_WHO_NCOLS, &reply);
+    dva_test_parse_capture("who_tcp.bin", DVA_WHO_NCOLS, &reply);
     assert_int_equal(dva_who_decode(&reply, &who, &err), 0);
     assert_string_equal(who.rows[0].user, "bob@example.com");
     assert_int_equal(dva_who_summarize(&who, &sum, &err), 0);
@@ -195,7 +135,7 @@ static void test_capture_who_sessions(void **state)
     dva_reply reply;
     dva_who_sessions s;
     dva_error err;
-    parse_capture("who_1.bin", DVA_WHO_SESSIONS_NCOLS, &reply);
+    dva_test_parse_capture("who_1.bin", DVA_WHO_SESSIONS_NCOLS, &reply);
     assert_int_equal(dva_who_sessions_decode(&reply, &s, &err), 0);
     assert_int_equal(s.nrows, 3);
     assert_string_equal(s.rows[0].user, "alice@example.com");
@@ -219,12 +159,12 @@ static void test_capture_wrong_width(void **state)
     dva_who who;
     dva_who_sessions s;
     dva_error err;
-    parse_capture("who_1.bin", DVA_WHO_SESSIONS_NCOLS, &reply);
+    dva_test_parse_capture("who_1.bin", DVA_WHO_SESSIONS_NCOLS, &reply);
     assert_int_equal(dva_who_decode(&reply, &who, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&reply);
 
-    parse_capture("who.bin", DVA_WHO_NCOLS, &reply);
+    dva_test_parse_capture("who.bin", DVA_WHO_NCOLS, &reply);
     assert_int_equal(dva_who_sessions_decode(&reply, &s, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     dva_reply_free(&reply);
@@ -264,7 +204,7 @@ static void test_sessions_empty_ip_ok(void **state)
     dva_who_sessions s;
     dva_error err;
     const char *vals[] = {"alice", "imap", "77", ""};
-    build_reply(&r, DVA_STATUS_OK, DVA_WHO_SESSIONS_NCOLS, vals, N(vals));
+    dva_test_build_reply(&r, DVA_STATUS_OK, DVA_WHO_SESSIONS_NCOLS, vals, N(vals));
     assert_int_equal(dva_who_sessions_decode(&r, &s, &err), 0);
     assert_int_equal(s.nrows, 1);
     assert_string_equal(s.rows[0].pid, "77");
@@ -320,7 +260,7 @@ static void test_who_nul_in_user(void **state)
     dva_error err;
     const char *vals[] = {"alice\0bob", "1", "imap", "(1)", "()"};
     size_t lens[] = {9, 1, 4, 3, 2};
-    build_reply_len(&r, DVA_STATUS_OK, DVA_WHO_NCOLS, vals, lens, N(vals));
+    dva_test_build_reply_len(&r, DVA_STATUS_OK, DVA_WHO_NCOLS, vals, lens, N(vals));
     assert_int_equal(dva_who_decode(&r, &who, &err), -1);
     assert_int_equal(err.code, DVA_ERR_DECODE);
     assert_non_null(strstr(err.message, "NUL"));
@@ -334,7 +274,7 @@ static void test_who_failed_reply(void **state)
     dva_who who;
     dva_who_sessions s;
     dva_error err;
-    build_reply(&r, DVA_STATUS_FAILED, DVA_WHO_NCOLS, NULL, 0);
+    dva_test_build_reply(&r, DVA_STATUS_FAILED, DVA_WHO_NCOLS, NULL, 0);
     assert_int_equal(dva_who_decode(&r, &who, &err), -1);
     assert_int_equal(err.code, DVA_ERR_COMMAND);
     r.ncols = DVA_WHO_SESSIONS_NCOLS;
