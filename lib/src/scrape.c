@@ -515,6 +515,12 @@ static int check_plan(const dva_scrape_plan *p, dva_error *err)
     if (p->host != NULL && (p->port == 0 || p->port > 65535))
         return dva_fail(err, DVA_ERR_USAGE, "port %u is not between 1 and 65535",
                         p->port);
+    bool per_user = (p->quota || p->mailbox) && (p->nusers > 0 || p->nuser_masks > 0);
+    if (!p->stats && !p->who && !per_user)
+        return dva_fail(
+            err, DVA_ERR_USAGE,
+            "the plan reads nothing: enable stats or who, or name users for "
+            "quota or mailbox status");
     if (p->timeout_ms == 0)
         return dva_fail(err, DVA_ERR_USAGE, "a plan needs a timeout");
     if (p->connections > MAX_CONNECTIONS)

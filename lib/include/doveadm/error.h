@@ -40,8 +40,8 @@ int dva_fail(dva_error *err, dva_errcode code, const char *fmt, ...)
 void dva_error_clear(dva_error *err);
 
 /* Writes a printable, bounded rendering of untrusted bytes into out (for
- * "expected X, got Y" messages): control bytes become \xNN, and the text is
- * cut with "..." when longer than fits. Returns out. */
+ * "expected X, got Y" messages): bytes outside printable ASCII become \xNN, a backslash
+ * \\, and the text is cut with "..." when longer than fits. Returns out. */
 char *dva_quote(char *out, size_t out_size, const void *data, size_t len);
 
 #endif
