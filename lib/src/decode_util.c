@@ -189,3 +189,18 @@ int dva_decode_u64(const dva_reply *reply, size_t row, size_t col, const char *w
     }
     return 0;
 }
+
+const char *dva_decode_row_user(const dva_reply *reply, size_t r, const char *what,
+                                const char *expected_user, dva_error *err)
+{
+    char q1[DVA_QUOTE_MAX], q2[DVA_QUOTE_MAX];
+    const char *user = dva_decode_cstr(reply, r, 0, true, what, "username", err);
+    if (user == NULL || expected_user == NULL || dva_user_equal(user, expected_user))
+        return user;
+    dva_fail(err, DVA_ERR_DECODE,
+             "Row %zu of the %s reply is for user \"%s\", but the command was sent "
+             "for user \"%s\"; refusing to credit its values.",
+             r + 1, what, dva_quote(q1, sizeof(q1), user, strlen(user)),
+             dva_quote(q2, sizeof(q2), expected_user, strlen(expected_user)));
+    return NULL;
+}

@@ -64,4 +64,10 @@ int dva_decode_u64(const dva_reply *reply, size_t row, size_t col, const char *w
  * the n * size multiplication against overflow). */
 void *dva_calloc_rows(size_t n, size_t size, bool *failed);
 
+/* Decodes the user in column 0 of row r and, when expected_user is not
+ * NULL, refuses the row unless it names that user (ASCII case ignored), so
+ * no value is ever credited to another user. Returns the user or NULL. */
+const char *dva_decode_row_user(const dva_reply *reply, size_t r, const char *what,
+                                const char *expected_user, dva_error *err);
+
 #endif

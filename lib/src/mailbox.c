@@ -123,19 +123,10 @@ int dva_mailbox_command(dva_command *cmd, const char *const *fields, size_t nfie
 static int decode_row(const dva_reply *reply, size_t r, size_t nfields,
                       const char *expected_user, dva_mailbox_row *row, dva_error *err)
 {
-    char q1[DVA_QUOTE_MAX], q2[DVA_QUOTE_MAX];
 
-    row->user = dva_decode_cstr(reply, r, 0, true, WHAT, "username", err);
+    row->user = dva_decode_row_user(reply, r, WHAT, expected_user, err);
     if (row->user == NULL)
         return -1;
-    if (expected_user != NULL && !dva_user_equal(row->user, expected_user)) {
-        return dva_fail(
-            err, DVA_ERR_DECODE,
-            "Row %zu of the " WHAT " reply is for user \"%s\", but the "
-            "command was sent for user \"%s\"; refusing to credit its values.",
-            r + 1, dva_quote(q1, sizeof(q1), row->user, strlen(row->user)),
-            dva_quote(q2, sizeof(q2), expected_user, strlen(expected_user)));
-    }
     row->mailbox = dva_decode_cstr(reply, r, 1, true, WHAT, "mailbox", err);
     if (row->mailbox == NULL)
         return -1;

@@ -32,21 +32,12 @@ static dva_quota_type quota_type(const char *name)
 static int decode_row(const dva_reply *reply, size_t r, const char *expected_user,
                       dva_quota_row *row, dva_error *err)
 {
-    char q1[DVA_QUOTE_MAX], q2[DVA_QUOTE_MAX];
     const char *cells[3];
     static const char *const names[] = {"value", "limit", "percent"};
 
-    row->user = dva_decode_cstr(reply, r, 0, true, WHAT, "username", err);
+    row->user = dva_decode_row_user(reply, r, WHAT, expected_user, err);
     if (row->user == NULL)
         return -1;
-    if (expected_user != NULL && !dva_user_equal(row->user, expected_user)) {
-        return dva_fail(
-            err, DVA_ERR_DECODE,
-            "Row %zu of the " WHAT " reply is for user \"%s\", but the "
-            "command was sent for user \"%s\"; refusing to credit its values.",
-            r + 1, dva_quote(q1, sizeof(q1), row->user, strlen(row->user)),
-            dva_quote(q2, sizeof(q2), expected_user, strlen(expected_user)));
-    }
     row->root = dva_decode_cstr(reply, r, 1, false, WHAT, "quota root", err);
     if (row->root == NULL)
         return -1;

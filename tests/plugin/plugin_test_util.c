@@ -118,19 +118,7 @@ void tu_ci_free(oconfig_item_t *root)
 
 void tu_parse_capture(const char *name, size_t ncols, dva_reply *out)
 {
-    char path[256];
-    size_t len, consumed = 0;
-    dva_parser parser;
-    dva_error err;
-
-    snprintf(path, sizeof(path), "captures/%s", name);
-    char *buf = dva_test_read_data(path, &len);
-    dva_reply_init(out);
-    dva_parser_init(&parser, NULL);
-    dva_parser_begin(&parser, out, ncols);
-    if (dva_parser_feed(&parser, buf, len, &consumed, &err) != DVA_PARSE_DONE)
-        fail_msg("%s: parser: %s", name, err.message);
-    free(buf);
+    dva_test_parse_capture(name, ncols, out);
 }
 
 void tu_result_init(dva_scrape_result *r)
