@@ -91,13 +91,9 @@ static int set_option(dva_config *config, const char *instance,
         return -1;
     }
     if (opt->values_num < 1) {
-        /* Let the schema name an unknown option first. */
-        if (dva_config_set(config, opt->key, "", &err) < 0 &&
-            strstr(err.message, "unknown option") != NULL) {
-            config_error("%s", err.message);
-            return -1;
-        }
-        config_error("instance \"%s\": option %s needs a value", instance, opt->key);
+        /* The schema names an unknown option, or the missing value. */
+        dva_config_set(config, opt->key, NULL, &err);
+        config_error("%s", err.message);
         return -1;
     }
     for (int i = 0; i < opt->values_num; i++) {

@@ -338,7 +338,7 @@ static void take_reply(scrape *s, dva_reply *dst)
     dva_reply_reset(&s->res.reply);
 }
 
-static void handle_users(scrape *s, const job *j)
+static void handle_users(scrape *s)
 {
     dva_scrape_result *r = s->result;
     dva_userlist list = {0};
@@ -348,7 +348,6 @@ static void handle_users(scrape *s, const job *j)
         r->users_step.error = err;
         return;
     }
-    (void)j;
     for (size_t i = 0; i < list.nusers; i++) {
         long u = add_user(s, list.users[i]);
         if (u >= 0)
@@ -376,7 +375,7 @@ static void handle_success(scrape *s, const job *j)
             r->who_step.error = err;
         break;
     case JOB_USERS:
-        handle_users(s, j);
+        handle_users(s);
         break;
     case JOB_QUOTA: {
         dva_scrape_user *u = job_user(s, j);

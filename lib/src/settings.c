@@ -264,13 +264,16 @@ int dva_config_set(dva_config *c, const char *option, const char *value, dva_err
     if (i < 0)
         return unknown_option(c, option, err);
     const option_doc *doc = &docs[i];
+    if (value == NULL)
+        return dva_fail(
+            err, DVA_ERR_USAGE,
+            "instance \"%s\": option %s needs a value: expected %s, e.g. %s", c->name,
+            doc->name, expectation(doc->kind), doc->example);
     if (c->seen[i] && !doc->repeatable)
         return dva_fail(err, DVA_ERR_USAGE,
                         "instance \"%s\": option %s is given more than once; keep one",
                         c->name, doc->name);
     c->seen[i] = true;
-    if (value == NULL)
-        value = "";
     if (doc->kind == KIND_TEXT && value[0] == '\0')
         return bad_value(c, doc, value, "is empty", err);
     /* libconfuse 3.3 reads errno after strtod without clearing it first. */

@@ -339,6 +339,19 @@ static void test_failure_below_warning(void **state)
     dva_settings_free(&s);
 }
 
+static void test_missing_value(void **state)
+{
+    (void)state;
+    dva_config *c = dva_config_new("local");
+    dva_error err;
+    assert_int_equal(dva_config_set(c, "port", NULL, &err), -1);
+    assert_non_null(strstr(err.message, "option Port needs a value"));
+    assert_non_null(strstr(err.message, "Port 2425"));
+    assert_int_equal(dva_config_set(c, "Prot", NULL, &err), -1);
+    assert_non_null(strstr(err.message, "unknown option \"Prot\""));
+    dva_config_free(c);
+}
+
 static void test_socket_path_too_long(void **state)
 {
     (void)state;
@@ -371,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_password_file_mode_warning),
         cmocka_unit_test(test_timeout_not_below_interval),
         cmocka_unit_test(test_failure_below_warning),
+        cmocka_unit_test(test_missing_value),
         cmocka_unit_test(test_socket_path_too_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,8 +43,9 @@ dva_config *dva_config_new(const char *instance_name);
 void dva_config_free(dva_config *config);
 
 /* Sets option (any letter case) to value, given as text ("true", "2425").
- * Repeatable options append. Fails on an unknown option, a repeated
- * single option, or a value of the wrong type or out of range. */
+ * Repeatable options append. Fails on an unknown option, a missing (NULL)
+ * value, a repeated single option, or a value of the wrong type or out of
+ * range. */
 int dva_config_set(dva_config *config, const char *option, const char *value,
                    dva_error *err);
 
