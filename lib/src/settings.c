@@ -478,3 +478,14 @@ void dva_settings_free(dva_settings *s)
     free_list(s->mailboxes, s->nmailboxes);
     memset(s, 0, sizeof(*s));
 }
+
+bool dva_config_option(size_t index, dva_option_info *out)
+{
+    if (index >= NOPTS)
+        return false;
+    out->name = docs[index].name;
+    out->expected = expectation(docs[index].kind);
+    out->example = docs[index].example;
+    out->repeatable = docs[index].repeatable;
+    return true;
+}

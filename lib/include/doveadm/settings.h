@@ -63,4 +63,16 @@ int dva_config_finish(dva_config *config, dva_settings *out, dva_config_warn_fn 
 /* Frees and wipes the password. */
 void dva_settings_free(dva_settings *settings);
 
+/* One option of the schema, for documentation and tools. */
+typedef struct {
+    const char *name;     /* as documented, e.g. "PasswordFile" */
+    const char *expected; /* e.g. "a whole number from 1 to 65535" */
+    const char *example;  /* one configuration line */
+    bool repeatable;
+} dva_option_info;
+
+/* Fills out with the index-th option of the schema (from 0, in schema
+ * order); returns false past the last one. */
+bool dva_config_option(size_t index, dva_option_info *out);
+
 #endif
