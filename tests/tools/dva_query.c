@@ -16,6 +16,10 @@
  *                          all users pipelined on one connection, in order
  *   mailbox USER MASK      mailbox\tUSER\tMAILBOX\tMESSAGES\tUNSEEN\tVSIZE
  *   users MASK             users\tNAME
+ *   oldstats SCOPE         oldstats\tSCOPE\tKEY\tCOLUMN\tVALUE, one line per
+ *                          value (KEY - for global; times in microseconds);
+ *                          global options --generation 2.2|2.3 (default 2.3),
+ *                          --top N and --sort COLUMN (default num_cmds)
  *   scrape [--user U]... [--users-mask M]... [--no-stats] [--no-who] [--mailbox]
  *                          runs dva_scrape_run(): scrape\tUP\tCONNECTIONS, then
  *                          the lines above, users\tNAME before each user's rows
@@ -44,13 +48,27 @@
 #define PASSWORD_MAX 4096
 #define MAX_USERS 100000
 
-typedef enum { Q_STATS, Q_WHO, Q_SESSIONS, Q_QUOTA, Q_MAILBOX, Q_USERS } query_kind;
+typedef enum {
+    Q_STATS,
+    Q_WHO,
+    Q_SESSIONS,
+    Q_QUOTA,
+    Q_MAILBOX,
+    Q_USERS,
+    Q_OLDSTATS
+} query_kind;
 
 typedef struct {
     query_kind kind;
-    const char *user; /* Q_QUOTA, Q_MAILBOX */
-    const char *mask; /* Q_MAILBOX, Q_USERS */
+    const char *user;         /* Q_QUOTA, Q_MAILBOX */
+    const char *mask;         /* Q_MAILBOX, Q_USERS */
+    dva_oldstats_scope scope; /* Q_OLDSTATS */
 } query;
+
+/* Options of oldstats queries. */
+static dva_generation oldstats_gen = DVA_GEN_23;
+static size_t oldstats_top;
+static const char *oldstats_sort = "num_cmds";
 
 typedef struct {
     const char *socket_path, *host;
@@ -94,11 +112,12 @@ static void usage(const char *fmt, ...)
     fprintf(stderr, "error\tusage\t");
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: dva_query (--socket PATH | --host H --port N) "
-                    "[--password-file F] [--timeout-ms N] COMMAND [ARGS]\n"
-                    "commands: stats | who | who-sessions | quota USER... | "
-                    "mailbox USER MASK | users MASK | scrape [OPTIONS] | "
-                    "pipeline CMD [ARGS] [-- CMD [ARGS]]...\n");
+    fprintf(stderr,
+            "\nusage: dva_query (--socket PATH | --host H --port N) "
+            "[--password-file F] [--timeout-ms N] COMMAND [ARGS]\n"
+            "commands: stats | who | who-sessions | quota USER... | "
+            "mailbox USER MASK | users MASK | oldstats SCOPE | scrape [OPTIONS] | "
+            "pipeline CMD [ARGS] [-- CMD [ARGS]]...\n");
     exit(EXIT_INVOCATION);
 }
 
@@ -197,6 +216,32 @@ static void print_mailboxes(const dva_mailbox_status *m)
                (unsigned long long)m->rows[i].values[2]);
 }
 
+static int print_oldstats(const query *q, const dva_reply *reply, dva_error *err)
+{
+    dva_oldstats_layout l;
+    dva_oldstats st;
+    if (dva_oldstats_layout_init(&l, oldstats_gen, q->scope, NULL, 0, err) < 0 ||
+        dva_oldstats_decode(reply, &l, &st, err) < 0)
+        return -1;
+    long sort = dva_oldstats_column(&l, oldstats_sort);
+    if (oldstats_top > 0 && sort < 0) {
+        dva_oldstats_free(&st);
+        return dva_fail(err, DVA_ERR_USAGE, "no column \"%s\" to sort by",
+                        oldstats_sort);
+    }
+    if (oldstats_top > 0)
+        dva_oldstats_keep_top(&st, (size_t)sort, oldstats_top);
+    const char *scope = dva_oldstats_scope_name(q->scope);
+    for (size_t r = 0; r < st.nrows; r++) {
+        const char *key = st.rows[r].key != NULL ? st.rows[r].key : "-";
+        for (size_t c = st.rows[r].key != NULL ? 1 : 0; c < l.ncolumns; c++)
+            printf("oldstats\t%s\t%s\t%s\t%llu\n", scope, key, l.columns[c],
+                   (unsigned long long)st.rows[r].values[c]);
+    }
+    dva_oldstats_free(&st);
+    return 0;
+}
+
 /* Decodes and prints one result of q; reports what failed. */
 static void print_result(const query *q, const dva_result *res)
 {
@@ -260,6 +305,9 @@ static void print_result(const query *q, const dva_result *res)
         dva_mailbox_free(&m);
         break;
     }
+    case Q_OLDSTATS:
+        rc = print_oldstats(q, reply, &err);
+        break;
     case Q_USERS: {
         dva_userlist list = {0};
         if ((rc = dva_userlist_decode(reply, MAX_USERS, &list, &err)) == 0)
@@ -292,6 +340,13 @@ static int build_command(const query *q, dva_command *cmd, dva_error *err)
         return 0;
     case Q_MAILBOX:
         return dva_mailbox_command(cmd, mailbox_fields, NMAILBOX_FIELDS, q->mask, err);
+    case Q_OLDSTATS: {
+        dva_oldstats_layout l;
+        if (dva_oldstats_layout_init(&l, oldstats_gen, q->scope, NULL, 0, err) < 0)
+            return -1;
+        dva_oldstats_command(cmd, &l);
+        return 0;
+    }
     case Q_USERS:
         if (dva_userlist_command(cmd, q->mask) == 0)
             return 0;
@@ -384,6 +439,12 @@ static size_t parse_query(int argc, char **argv, query *qs)
         if (argc != 3)
             usage("%s needs USER and MASK", name);
         qs[0] = (query){.kind = Q_MAILBOX, .user = argv[1], .mask = argv[2]};
+        return 1;
+    }
+    if (strcmp(name, "oldstats") == 0) {
+        if (argc != 2 || !dva_oldstats_scope_parse(argv[1], &qs[0].scope))
+            usage("oldstats takes one scope: global, domain, user or ip");
+        qs[0].kind = Q_OLDSTATS;
         return 1;
     }
     if (strcmp(name, "users") == 0) {
@@ -489,6 +550,14 @@ int main(int argc, char **argv)
             t.port = (unsigned)parse_number(val, 65535, "port");
         else if (strcmp(opt, "--password-file") == 0)
             read_password(&t, val);
+        else if (strcmp(opt, "--generation") == 0) {
+            if (!dva_generation_parse(val, &oldstats_gen) ||
+                oldstats_gen == DVA_GEN_AUTO)
+                usage("bad --generation (2.2, 2.3 or 2.4)");
+        } else if (strcmp(opt, "--top") == 0)
+            oldstats_top = parse_number(val, 1000000, "--top");
+        else if (strcmp(opt, "--sort") == 0)
+            oldstats_sort = val;
         else if (strcmp(opt, "--timeout-ms") == 0)
             t.timeout_ms = parse_number(val, 3600000, "timeout");
         else

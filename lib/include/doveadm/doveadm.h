@@ -15,5 +15,7 @@
 #include "doveadm/quota.h"
 #include "doveadm/mailbox.h"
 #include "doveadm/userlist.h"
+#include "doveadm/version.h"
+#include "doveadm/oldstats.h"
 
 #endif
