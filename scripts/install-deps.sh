@@ -8,6 +8,8 @@ packages=(
   libconfuse-dev libcmocka-dev          # the library's schema, unit tests
   collectd-core collectd-dev collectd-utils  # the daemon, its headers, collectdctl
   dovecot-core dovecot-imapd            # a real Dovecot for integration tests
+  librrd8 rrdtool                       # collectd-core's rrdtool.so needs librrd8 (a
+                                        # Recommends only); the CLI renders the demo's graphs
   python3 valgrind procps
   mandoc                                # lints the generated manual pages (doc.man_lint)
   dpkg-dev file                         # cpack -G DEB: dpkg-shlibdeps computes Depends

@@ -177,7 +177,7 @@ class CollectdDaemon:
                  load_dovecot=True, extra_plugins=(), extra_config="",
                  hostname=HOSTNAME, valgrind=None, base_dir=None, keep_dir=None,
                  start_timeout=20.0, stop_timeout=15.0, read_threads=5,
-                 new_session=False):
+                 new_session=False, plugin_files=()):
         """
         dovecot_config  the <Plugin dovecot> ... </Plugin> text (see
                         dovecot_block()); "" for none.  Text that does not
@@ -188,6 +188,9 @@ class CollectdDaemon:
         extra_plugins   more of collectd's own plugins to copy and load
                         (e.g. ("load",))
         extra_config    text appended to collectd.conf
+        plugin_files    more of collectd's own plugins to copy WITHOUT a
+                        LoadPlugin line: extra_config loads them (a
+                        documented conf file used as it is)
         valgrind        run under valgrind (default: env DVA_VALGRIND)
         keep_dir        keep the temp dir (default: env COLLECTD_FIXTURE_KEEP)
         new_session     run collectd in a session of its own, so a Ctrl-C on
@@ -203,6 +206,7 @@ class CollectdDaemon:
         self.load_dovecot = load_dovecot
         self.extra_plugins = tuple(extra_plugins)
         self.extra_config = extra_config
+        self.plugin_files = tuple(plugin_files)
         self.hostname = hostname
         self.valgrind = valgrind_enabled() if valgrind is None else valgrind
         # valgrind makes everything ~20-50x slower
@@ -258,7 +262,7 @@ class CollectdDaemon:
             raise CollectdError("temp dir path too long for a UNIX socket: %s" % self.dir)
         os.makedirs(self.plugin_dir, exist_ok=True)
         os.makedirs(self.csv_dir, exist_ok=True)
-        for name in BASE_PLUGINS + self.extra_plugins:
+        for name in BASE_PLUGINS + self.extra_plugins + self.plugin_files:
             shutil.copyfile(os.path.join(SYSTEM_PLUGIN_DIR, name + ".so"),
                             os.path.join(self.plugin_dir, name + ".so"))
         if self.load_dovecot:

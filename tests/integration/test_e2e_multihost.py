@@ -1,0 +1,331 @@
+"""End to end: the documented recipes for many mail hosts and for alerts,
+with real collectd 5.12 daemons and real private Dovecots on loopback.
+
+- Many mail hosts: two "mail host" collectds, each with the dovecot.so under
+  test ($DVA_PLUGIN) reading its own Dovecot, send through collectd's
+  network plugin (signed and encrypted) to a central collectd that has no
+  dovecot plugin and stores what arrives (csv, StoreRates false, and RRD).
+  The central store must hold each host's Dovecot values under that host's
+  name, equal to what the host stored locally and to what doveadm says; a
+  sender with a wrong password must store nothing.
+- Alerts: collectd's threshold plugin raises a notification for bob's
+  quota (93 % in the fixture) and for a server that does not answer.
+
+The collectd configuration is conf.d/examples/*.conf itself, with only the
+documented example addresses, secrets and paths replaced (each replacement
+must match, so the recipe in the docs is the one tested).
+
+    DVA_PLUGIN=build/plugin/dovecot.so python3 -m unittest -v test_e2e_multihost
+"""
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import unittest
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from collectd_fixture import (CollectdDaemon, CollectdError, dovecot_block,  # noqa: E402
+                              identifier, instance_block)
+from dovecot_fixture import DovecotServer  # noqa: E402
+
+EXAMPLES = os.path.normpath(os.path.join(_HERE, "..", "..", "conf.d", "examples"))
+ALICE = "alice@example.com"
+BOB = "bob@example.com"
+FRANK = "frank@example.net"
+ROOT = "User_quota"
+WAIT = 20.0                 # seconds: bound of any wait for values
+
+# The second mail host's Dovecot has a user of its own, so a value stored
+# under the wrong host name cannot go unnoticed.
+HOST2_USERS = {
+    FRANK: {"password": "frank-secret",
+            "fields": {"userdb_quota_rule": "*:storage=1M",
+                       "userdb_quota_rule2": "*:messages=100"},
+            "messages": [3000, 7000, 12000]},
+}
+
+
+def _plugin_path():
+    p = os.environ.get("DVA_PLUGIN") or os.path.join(_HERE, "..", "..", "build", "plugin",
+                                                     "dovecot.so")
+    return os.path.abspath(p)
+
+
+def example(name, *replacements):
+    """conf.d/examples/<name> with each (documented text, test text)
+    replaced; every documented text must occur."""
+    with open(os.path.join(EXAMPLES, name)) as f:
+        text = f.read()
+    for old, new in replacements:
+        if old not in text:
+            raise AssertionError("%s no longer contains %r: update the test with the recipe"
+                                 % (name, old))
+        text = text.replace(old, new)
+    return text
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mailhost_config(port, username, password):
+    return example("network-mailhost.conf",
+                   ('"collectd.example.com" "25826"', '"127.0.0.1" "%d"' % port),
+                   ('Username "mail1"', 'Username "%s"' % username),
+                   ('Password "change-this-secret"', 'Password "%s"' % password))
+
+
+def central_config(port, auth_file, rrd_dir):
+    return example("network-central.conf",
+                   ('<Listen "0.0.0.0" "25826">', '<Listen "127.0.0.1" "%d">' % port),
+                   ('AuthFile "/etc/collectd/network-auth"', 'AuthFile "%s"' % auth_file),
+                   ('DataDir "/var/lib/collectd/rrd"', 'DataDir "%s"' % rrd_dir))
+
+
+def _tab_rows(text):
+    lines = [line for line in text.splitlines() if line.strip()]
+    head = lines[0].split("\t") if lines else []
+    return [dict(zip(head, line.split("\t"))) for line in lines[1:]]
+
+
+def storage_used_bytes(d, user):
+    """`doveadm quota get` storage value in bytes (it prints KiB)."""
+    for row in _tab_rows(d.doveadm("-f", "tab", "quota", "get", "-u", user)):
+        if row["Type"] == "STORAGE":
+            return int(row["Value"]) * 1024.0
+    raise AssertionError("no STORAGE row for %s" % user)
+
+
+DOVECOTS = []          # [host 1's Dovecot, host 2's], for the whole module
+
+
+def setUpModule():
+    if not os.path.isfile(_plugin_path()):
+        raise unittest.SkipTest("plugin not built: %s" % _plugin_path())
+    try:
+        d1 = DovecotServer(tcp=False)
+        DOVECOTS.append(d1)
+        d1.start()
+        d2 = DovecotServer(tcp=False, users=HOST2_USERS)
+        DOVECOTS.append(d2)
+        d2.start()
+        # held sessions: alice on host 1, frank twice on host 2
+        d1.imap_login(ALICE)
+        d2.imap_login(FRANK)
+        d2.imap_login(FRANK)
+    except BaseException:
+        tearDownModule()
+        raise
+
+
+def tearDownModule():
+    while DOVECOTS:
+        DOVECOTS.pop().stop()
+
+
+class RecipeTestCase(unittest.TestCase):
+    """collectds per test, stopped (exit code 0) and removed at the end of
+    each; the module's two Dovecots."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.plugin = _plugin_path()
+        cls.dovecot1, cls.dovecot2 = DOVECOTS
+
+    def setUp(self):
+        self._t0 = time.monotonic()
+
+    def tearDown(self):
+        sys.stderr.write("[%.1fs] " % (time.monotonic() - self._t0))
+
+    def tempdir(self):
+        d = tempfile.mkdtemp(prefix="dvtest-recipe-")
+        os.chmod(d, 0o755)
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+    def collectd(self, dovecot_config="", **kw):
+        """A started CollectdDaemon (Interval 1 s) with the plugin under
+        test, stopped and removed at the end of the test."""
+        c = CollectdDaemon(dovecot_config, plugin_path=self.plugin, interval=1, **kw)
+        self.addCleanup(self._finish, c)
+        c.start()
+        return c
+
+    def _finish(self, c):
+        try:
+            if c.running():
+                rc = c.stop()
+                self.assertEqual(rc, 0, "collectd exit code %s\n%s\n%s"
+                                 % (rc, c.log_tail(), c.valgrind_text()[-4000:]))
+        finally:
+            c.cleanup()
+
+
+class TestManyMailHosts(RecipeTestCase):
+
+    def central(self, users):
+        """The central collectd of network-central.conf, listening on a
+        free loopback port; users = {username: password} for its AuthFile."""
+        work = self.tempdir()
+        auth_file = os.path.join(work, "network-auth")
+        with open(auth_file, "w") as f:
+            for user, password in users.items():
+                f.write("%s: %s\n" % (user, password))
+        os.chmod(auth_file, 0o600)
+        self.rrd_dir = os.path.join(work, "rrd")
+        port = free_udp_port()
+        c = self.collectd(load_dovecot=False, hostname="central",
+                          plugin_files=("network", "rrdtool"),
+                          extra_config=central_config(port, auth_file, self.rrd_dir))
+        return c, port
+
+    def mailhost(self, name, port, username, password, dovecot, report_host=None, **opts):
+        """A mail host's collectd: the dovecot plugin reading `dovecot` plus
+        network-mailhost.conf.  Its host name is `name` (collectd's
+        Hostname), or report_host through the instance's ReportHost."""
+        block = dovecot_block("local", Socket=dovecot.doveadm_socket, ReportHost=report_host,
+                              **opts)
+        return self.collectd(block, hostname=name, plugin_files=("network",),
+                             extra_config=mailhost_config(port, username, password))
+
+    def wait_forwarded(self, central, local, idents, timeout=WAIT):
+        """Wait until, for every identifier, the central csv has rows and
+        each is a row (same time, same raw values) the mail host stored
+        locally (polled: the local and the remote write race)."""
+        state = {}
+
+        def same():
+            for ident in idents:
+                remote = central.csv_rows(ident)
+                mine = set((t, tuple(v)) for t, v in local.csv_rows(ident))
+                state["ident"], state["remote"] = ident, remote[-3:]
+                if not remote or not all((t, tuple(v)) in mine for t, v in remote):
+                    return False
+            return True
+        try:
+            central.wait_for(same, timeout, what="central rows equal to local ones")
+        except CollectdError as e:
+            self.fail("%s\nlast: %s central rows %r\nmail host:\n%s"
+                      % (e, state.get("ident"), state.get("remote"), local.log_tail()))
+
+    def test_two_hosts_forward_encrypted(self):
+        central, port = self.central({"mail1": "secret-one", "mail2": "secret-two"})
+        # mail1 is named by collectd's Hostname, mail2 by the plugin's ReportHost
+        mail1 = self.mailhost("mail1", port, "mail1", "secret-one", self.dovecot1,
+                              QuotaUser=[ALICE, BOB])
+        mail2 = self.mailhost("mx-b", port, "mail2", "secret-two", self.dovecot2,
+                              report_host="mail2", QuotaUser=[FRANK])
+
+        def ids(host, *pairs):
+            return [identifier("local", t, ti, host=host) for t, ti in pairs]
+        host1 = ids("mail1", ("bool", "up"), ("users", "imap"), ("current_sessions", "imap"),
+                    ("bytes", "%s-%s-used" % (ALICE, ROOT)),
+                    ("percent", "%s-%s-storage" % (BOB, ROOT)),
+                    ("derive", "imap_command"), ("duration", "read"))
+        host2 = ids("mail2", ("bool", "up"), ("users", "imap"), ("current_sessions", "imap"),
+                    ("bytes", "%s-%s-used" % (FRANK, ROOT)),
+                    ("bytes", "%s-%s-limit" % (FRANK, ROOT)))
+        self.wait_forwarded(central, mail1, host1)
+        self.wait_forwarded(central, mail2, host2)
+
+        with self.subTest("values are Dovecot's"):
+            self.assertEqual(central.csv_last(host1[1]), 1.0)    # users-imap: alice
+            self.assertEqual(central.csv_last(host2[1]), 1.0)    # users-imap: frank
+            self.assertEqual(central.csv_last(host2[2]), 2.0)    # frank's two sessions
+            self.assertEqual(central.csv_last(host1[3]), storage_used_bytes(self.dovecot1, ALICE))
+            self.assertEqual(central.csv_last(host2[3]), storage_used_bytes(self.dovecot2, FRANK))
+            self.assertEqual(central.csv_last(host2[4]), 1024.0 * 1024.0)
+            self.assertEqual(central.csv_last(host1[4]), 93.0)
+
+        with self.subTest("each value under its own host only"):
+            hosts = sorted(os.listdir(central.csv_dir))
+            self.assertIn("mail1", hosts)
+            self.assertIn("mail2", hosts)
+            self.assertNotIn("mx-b", os.listdir(central.csv_dir))  # ReportHost won
+            # (mx-b's own values, e.g. none here, would be under mx-b)
+            self.assertFalse(os.path.isdir(os.path.join(central.csv_dir, "central",
+                                                        "dovecot-local")))
+            self.assertEqual(central.csv_rows(identifier(
+                "local", "bytes", "%s-%s-used" % (ALICE, ROOT), host="mail2")), [])
+            self.assertEqual(central.csv_rows(identifier(
+                "local", "bytes", "%s-%s-used" % (FRANK, ROOT), host="mail1")), [])
+
+        with self.subTest("RRD files for graphs"):
+            for host, ti in (("mail1", "bytes-%s-%s-used" % (ALICE, ROOT)),
+                             ("mail2", "current_sessions-imap")):
+                path = os.path.join(self.rrd_dir, host, "dovecot-local", ti + ".rrd")
+                central.wait_for(lambda: os.path.isfile(path), WAIT, what=path)
+
+        with self.subTest("no secret in the central store or logs"):
+            for c in (central, mail1, mail2):
+                text = c.csv_text() + c.log_text()
+                self.assertNotIn("secret-one", text)
+                self.assertNotIn("secret-two", text)
+
+    def test_wrong_password_stores_nothing(self):
+        central, port = self.central({"mail1": "secret-one", "mail2": "secret-two"})
+        self.mailhost("mail1", port, "mail1", "secret-one", self.dovecot1,
+                             QuotaUser=[ALICE])
+        bad = self.mailhost("mail2", port, "mail2", "not-the-secret", self.dovecot2,
+                            QuotaUser=[FRANK])
+        up1 = identifier("local", "bool", "up", host="mail1")
+        up2 = identifier("local", "bool", "up", host="mail2")
+        # the bad host has read (and sent) three times, and the good one's
+        # values sent after that arrived: the bad packets had their chance
+        bad.wait_for(lambda: len(bad.csv_rows(up2)) >= 3, WAIT, what="3 reads of %s" % up2)
+        sent = bad.csv_rows(up2)[-1][0]
+        central.wait_for(lambda: any(t > sent for t, _ in central.csv_rows(up1)), WAIT,
+                         what="a value of %s newer than %s" % (up1, sent))
+        self.assertFalse(os.path.exists(os.path.join(central.csv_dir, "mail2")),
+                         "values of a sender with a wrong password were stored")
+        self.assertTrue(central.csv_rows(up1))
+        # they did arrive, and were refused
+        self.assertTrue([line for line in central.log_lines()
+                         if "network plugin" in line and "mail2" in line], central.log_tail())
+
+
+class TestAlerts(RecipeTestCase):
+
+    def test_threshold_quota_and_down(self):
+        # the plugin's own quota notifications off: these come from threshold
+        block = dovecot_block(
+            instance_block("local", Socket=self.dovecot1.doveadm_socket,
+                           QuotaUser=[ALICE, BOB], CollectStats=False,
+                           QuotaWarning=0, QuotaFailure=0),
+            instance_block("gone", Socket=os.path.join(self.tempdir(), "no-such-socket"),
+                           CollectQuota=False))
+        c = self.collectd(block, plugin_files=("threshold",),
+                          extra_config=example("threshold-quota.conf"))
+        bob = "%s-%s-storage" % (BOB, ROOT)
+
+        def threshold_notes(**match):
+            return [n for n in c.notifications(plugin="dovecot", **match)
+                    if "threshold" in n.get("message", "")]
+        warn = c.wait_for(lambda: threshold_notes(type="percent", type_instance=bob),
+                          WAIT, what="a threshold notification for %s" % bob)
+        self.assertEqual(warn[0]["severity"], "WARNING", warn)
+        self.assertEqual(warn[0]["plugin_instance"], "local")
+        self.assertIn("93", warn[0]["message"])
+        down = c.wait_for(lambda: threshold_notes(type="bool", plugin_instance="gone"),
+                          WAIT, what="a threshold notification for gone/bool-up")
+        self.assertEqual(down[0]["severity"], "FAILURE", down)
+        # alice (0 %) and the answering instance stay quiet; each alert once
+        c.wait_reads(identifier("local", "percent", bob), 2, timeout=WAIT)
+        notes = threshold_notes()
+        self.assertEqual(sorted((n["plugin_instance"], n["type"], n["severity"])
+                                for n in notes),
+                         [("gone", "bool", "FAILURE"), ("local", "percent", "WARNING")],
+                         notes)
+
+
+if __name__ == "__main__":
+    unittest.main()
