@@ -2,18 +2,24 @@
 """The demo: a real private Dovecot with sample users and mail, a little
 IMAP traffic, and a real collectd that reads it through dovecot.so; shows
 what collectd holds (collectdctl getval), refreshed every --refresh
-seconds, until Ctrl-C or --duration seconds.  Run as root (Dovecot's master
-must start as root); scripts/demo.sh builds first and runs this.
+seconds, until Ctrl-C or --duration seconds.  collectd's rrdtool plugin
+stores the values too; when the demo ends, PNG graphs are drawn from those
+RRD files (scripts/demo_graphs.py) into a directory that is kept.  Run as
+root (Dovecot's master must start as root); scripts/demo.sh builds first
+and runs this.
 
-Everything lives in temporary directories and is stopped on exit.
+Everything else lives in temporary directories and is stopped and removed
+on exit.
 """
 
 import argparse
 import os
 import random
 import re
+import shutil
 import signal
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -23,6 +29,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 from collectd_fixture import CollectdDaemon, CollectdError, dovecot_block  # noqa: E402
 from dovecot_fixture import DovecotServer, make_message  # noqa: E402
+
+import demo_graphs  # noqa: E402  (scripts/, the directory of this file)
 
 INSTANCE = "demo"
 HOST = "demo"
@@ -49,6 +57,7 @@ class Activity(threading.Thread):
 
     def run(self):
         sessions = {}
+        extra = []          # sessions that come and go (who, sessions graph)
         try:
             for user in ("alice@example.com", "carol@example.com", "erin@example.org"):
                 s = self.d.imap_login(user, keep=False)
@@ -76,15 +85,26 @@ class Activity(threading.Thread):
                         s.store(self.rng.choice(ids).decode(), flag, "\\Seen")
                 if tick % 8 == 0:
                     self._deliver(sessions)
+                if tick % 5 == 0:
+                    self._churn(extra)
         except Exception as e:      # shown in the frame; the demo goes on
             if not self.stop_event.is_set():
                 self.error = "%s: %s" % (type(e).__name__, e)
         finally:
-            for s in sessions.values():
+            for s in list(sessions.values()) + extra:
                 try:
                     s.logout()
                 except Exception:
                     pass
+
+    def _churn(self, extra):
+        """One more session (up to four), or one fewer."""
+        if len(extra) < 4 and (not extra or self.rng.random() < 0.55):
+            user = self.rng.choice(["bob@example.com", "carol@example.com",
+                                    "erin@example.org"])
+            extra.append(self.d.imap_login(user, keep=False))
+        else:
+            extra.pop(self.rng.randrange(len(extra))).logout()
 
     def _deliver(self, sessions):
         user = self.rng.choice(["carol@example.com", "carol@example.com",
@@ -152,6 +172,8 @@ class Frame:
         a(fit("collectd pid %d, Interval %g s; see for yourself:"
               % (self.c.pid, self.args.interval)))
         a(fit("  collectdctl -s %s listval" % self.c.socket_path))
+        if self.args.graphs:
+            a(fit("graphs: PNGs into %s when the demo ends" % self.args.graphs))
         try:
             ids = [x for x in self.c.listval() if x.startswith(self.prefix)]
         except CollectdError as e:
@@ -268,6 +290,11 @@ def parse_args(argv):
     p.add_argument("--no-clear", action="store_true",
                    help="print screens one after the other instead of redrawing "
                         "(the default when stdout is not a terminal)")
+    p.add_argument("--graphs", metavar="DIR",
+                   help="where to draw the PNG graphs when the demo ends (default: a "
+                        "new /tmp/collectd-dovecot-graphs-* directory, kept)")
+    p.add_argument("--no-graphs", action="store_true",
+                   help="no rrdtool plugin, no graphs")
     p.add_argument("--max-stats", type=int, default=10)
     p.add_argument("--max-notes", type=int, default=5)
     return p.parse_args(argv)
@@ -275,6 +302,23 @@ def parse_args(argv):
 
 class Stop(Exception):
     pass
+
+
+def draw_graphs(rrd_dir, args, start):
+    """The PNGs of scripts/demo_graphs.py from this run's RRD files."""
+    end = int(time.time())
+    if end - start < 3 * args.interval:
+        print("graphs: not drawn, the demo ran for less than 3 intervals")
+        return
+    try:
+        paths = demo_graphs.render(os.path.join(rrd_dir, HOST, "dovecot-" + INSTANCE),
+                                   args.graphs, start, end)
+    except demo_graphs.GraphError as e:
+        print("graphs: %s" % e)
+        return
+    print("graphs (%d s of values, rrdtool):" % (end - start))
+    for p in paths:
+        print("  " + p)
 
 
 def main(argv=None):
@@ -291,7 +335,7 @@ def main(argv=None):
     signal.signal(signal.SIGHUP, on_term)
 
     clear = sys.stdout.isatty() and not args.no_clear
-    dovecot = collectd = activity = None
+    dovecot = collectd = activity = rrd_dir = graph_start = None
     held = []
     code = 0
     try:
@@ -308,10 +352,22 @@ def main(argv=None):
         block = dovecot_block(INSTANCE, Socket=dovecot.doveadm_socket, CollectStats=True,
                               CollectWho=True, CollectQuota=True, QuotaUsers="*",
                               CollectMailbox=True, Mailbox="INBOX", QuotaWarning=90)
+        extra_plugins, extra_config = (), ""
+        if not args.no_graphs:
+            if not args.graphs:
+                args.graphs = tempfile.mkdtemp(prefix="collectd-dovecot-graphs-")
+            os.makedirs(args.graphs, exist_ok=True)
+            os.chmod(args.graphs, 0o755)
+            # the RRD files (~20 MB) go when the demo ends, the PNGs stay
+            rrd_dir = tempfile.mkdtemp(prefix="collectd-dovecot-rrd-")
+            extra_plugins = ("rrdtool",)
+            extra_config = '<Plugin rrdtool>\n  DataDir "%s"\n</Plugin>' % rrd_dir
         print("starting collectd with %s ..." % args.plugin, flush=True)
         collectd = CollectdDaemon(block, plugin_path=args.plugin, interval=args.interval,
-                                  hostname=HOST, new_session=True)
+                                  hostname=HOST, new_session=True,
+                                  extra_plugins=extra_plugins, extra_config=extra_config)
         collectd.start()
+        graph_start = int(time.time())
         frame = Frame(collectd, dovecot, activity, args)
         end = time.monotonic() + args.duration if args.duration else None
         while True:
@@ -353,6 +409,10 @@ def main(argv=None):
                 print("collectd: %s" % e)
                 code = 1
             collectd.cleanup()
+        if rrd_dir is not None:
+            if graph_start is not None:       # collectd ran (and has stopped)
+                draw_graphs(rrd_dir, args, graph_start)
+            shutil.rmtree(rrd_dir, ignore_errors=True)
         for s in held:
             try:
                 s.logout()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo: a real private Dovecot with sample users and mail, a little IMAP
 # traffic, and a real collectd reading it through the freshly built
-# dovecot.so; the values collectd holds are shown live until Ctrl-C.
+# dovecot.so; the values collectd holds are shown live until Ctrl-C, and
+# PNG graphs of the run (collectd's rrdtool plugin + rrdtool graph) are
+# drawn when it ends; the last lines say where.
 #
 #   scripts/demo.sh                  # until Ctrl-C
 #   scripts/demo.sh --duration 30    # stops by itself

@@ -308,24 +308,36 @@ class TestAlerts(RecipeTestCase):
         bob = "%s-%s-storage" % (BOB, ROOT)
 
         def threshold_notes(**match):
+            # threshold's messages start "Host <host>, plugin <plugin> ..."
             return [n for n in c.notifications(plugin="dovecot", **match)
-                    if "threshold" in n.get("message", "")]
-        warn = c.wait_for(lambda: threshold_notes(type="percent", type_instance=bob),
+                    if n.get("message", "").startswith("Host dvtest, plugin dovecot ")]
+        warn = c.wait_for(lambda: [n for n in threshold_notes(type="percent",
+                                                                type_instance=bob)
+                                   if n["severity"] != "OKAY"],
                           WAIT, what="a threshold notification for %s" % bob)
         self.assertEqual(warn[0]["severity"], "WARNING", warn)
         self.assertEqual(warn[0]["plugin_instance"], "local")
-        self.assertIn("93", warn[0]["message"])
+        self.assertIn("is currently 93.0", warn[0]["message"])
+        self.assertIn("above the warning threshold of 90.0", warn[0]["message"])
         down = c.wait_for(lambda: threshold_notes(type="bool", plugin_instance="gone"),
                           WAIT, what="a threshold notification for gone/bool-up")
         self.assertEqual(down[0]["severity"], "FAILURE", down)
-        # alice (0 %) and the answering instance stay quiet; each alert once
+        self.assertIn("below the failure threshold of 1.0", down[0]["message"])
+        # two more reads: no alert repeats, and nothing else is out of range
+        # (alice at 0 %, the answering instance up).  collectd 5.12's
+        # threshold plugin also sends one OKAY per value when it first sees
+        # it in range: the README says so, this checks it stays one.
         c.wait_reads(identifier("local", "percent", bob), 2, timeout=WAIT)
         notes = threshold_notes()
-        self.assertEqual(sorted((n["plugin_instance"], n["type"], n["severity"])
-                                for n in notes),
-                         [("gone", "bool", "FAILURE"), ("local", "percent", "WARNING")],
+        alerts = sorted((n["plugin_instance"], n["type"], n["severity"])
+                        for n in notes if n["severity"] != "OKAY")
+        self.assertEqual(alerts, [("gone", "bool", "FAILURE"), ("local", "percent", "WARNING")],
                          notes)
-
+        okays = [(n["type"], n.get("type_instance")) for n in notes
+                 if n["severity"] == "OKAY"]
+        self.assertEqual(len(okays), len(set(okays)), okays)
+        self.assertIn(("percent", "%s-%s-storage" % (ALICE, ROOT)), okays)
+        self.assertNotIn(("percent", bob), okays)
 
 if __name__ == "__main__":
     unittest.main()
