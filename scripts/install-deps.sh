@@ -8,12 +8,12 @@ packages=(
   libconfuse-dev libcmocka-dev          # the library's schema, unit tests
   collectd-core collectd-dev collectd-utils  # the daemon, its headers, collectdctl
   dovecot-core dovecot-imapd            # a real Dovecot for integration tests
-  librrd8 rrdtool                       # collectd-core's rrdtool.so needs librrd8 (a
-                                        # Recommends only); the CLI renders the demo's graphs
+  librrd8                               # collectd-core's rrdtool.so needs it (a Recommends only)
   python3 valgrind procps
   mandoc                                # lints the generated manual pages (doc.man_lint)
   dpkg-dev file                         # cpack -G DEB: dpkg-shlibdeps computes Depends
-  rrdtool                               # the .deb test reads what stock collectd wrote
+  rrdtool                               # the .deb test reads what stock collectd wrote;
+                                        # the demo draws its graphs (rrdtool graph)
 )
 
 missing=()
