@@ -98,6 +98,11 @@ static void build_plan(dvp_instance *inst)
     p->host = s->host;
     p->port = s->port;
     p->password = s->password;
+    p->tls = (dva_tls_options){.mode = s->tls,
+                               .ca_file = s->ca_cert,
+                               .skip_verify_peer = !s->verify_peer,
+                               .skip_verify_host = !s->verify_host};
+    p->server_name = s->server_name;
     p->stats = s->collect_stats;
     p->who = s->collect_who;
     p->quota = s->collect_quota;
@@ -141,7 +146,10 @@ static int instance_start(dvp_instance_config *config)
 
     char where[512];
     if (s->host != NULL)
-        snprintf(where, sizeof(where), "%s port %u", s->host, s->port);
+        snprintf(where, sizeof(where), "%s port %u%s", s->host, s->port,
+                 s->tls == DVA_TLS_IMMEDIATE  ? " over TLS"
+                 : s->tls == DVA_TLS_STARTTLS ? " with STARTTLS"
+                                              : "");
     else
         snprintf(where, sizeof(where), "%s", s->socket_path);
     dvp_log(&inst->log, LOG_INFO, "reading Dovecot at %s every %g s (timeout %g s)",

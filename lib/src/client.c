@@ -12,6 +12,7 @@
 #include "doveadm/escape.h"
 
 #define VERSION_LINE "VERSION\tdoveadm-server\t1\t0\n"
+#define STARTTLS_LINE "STARTTLS\n"
 #define HANDSHAKE_LINE_MAX 256
 #define READ_CHUNK 65536
 /* Dovecot reads request lines of at most 1 MiB. */
@@ -32,6 +33,7 @@ struct dva_client {
     dva_state state;
     bool started; /* transport connect begun */
     bool authenticated;
+    bool starttls;
     bool server_wide_sent;
     uint64_t requests_sent;
     uint64_t served;
@@ -67,6 +69,8 @@ const char *dva_state_name(dva_state state)
         return "connecting";
     case DVA_STATE_VERSION_SENT:
         return "waiting for the server's greeting";
+    case DVA_STATE_STARTTLS:
+        return "starting TLS";
     case DVA_STATE_AUTHENTICATING:
         return "authenticating";
     case DVA_STATE_READY:
@@ -95,6 +99,7 @@ dva_client *dva_client_new(dva_transport *transport, const dva_client_options *o
         c->limits = options->limits;
         c->log = options->log;
         c->log_ctx = options->log_ctx;
+        c->starttls = options->starttls;
         if (options->password != NULL) {
             c->password_len = strlen(options->password);
             c->password = malloc(c->password_len + 1);
@@ -394,7 +399,15 @@ static void handle_handshake_line(dva_client *c, const char *line)
     bool plus = strcmp(line, "+") == 0, minus = strcmp(line, "-") == 0;
 
     if (c->state == DVA_STATE_VERSION_SENT) {
-        if (plus) {
+        if (plus && c->starttls) {
+            close_fmt(c, DVA_ERR_TLS,
+                      "%s accepted the connection without authentication before "
+                      "STARTTLS; refusing to go on without TLS",
+                      dva_transport_describe(c->transport));
+        } else if (minus && c->starttls && c->password != NULL) {
+            if (append_out(c, STARTTLS_LINE, sizeof(STARTTLS_LINE) - 1) == 0)
+                c->state = DVA_STATE_STARTTLS;
+        } else if (plus) {
             if (c->password != NULL)
                 logf_client(c, DVA_LOG_WARNING,
                             "%s accepted the connection without authentication; the "
@@ -432,6 +445,28 @@ static void handle_handshake_line(dva_client *c, const char *line)
     }
 }
 
+/* Once STARTTLS is out: TLS starts, then PLAIN goes inside it. */
+static void begin_tls(dva_client *c)
+{
+    if (c->in_pos < c->in_len || c->line_len > 0) {
+        /* Bytes the server sent in plain text after "-" would otherwise be
+         * taken as TLS-protected (STARTTLS injection). */
+        char shown[64];
+        close_fmt(
+            c, DVA_ERR_PROTOCOL, "%s sent \"%s\" before the TLS handshake",
+            dva_transport_describe(c->transport),
+            dva_quote(shown, sizeof(shown), c->in + c->in_pos, c->in_len - c->in_pos));
+        return;
+    }
+    dva_error err;
+    if (dva_transport_start_tls(c->transport, &err) < 0) {
+        close_with(c, &err);
+        return;
+    }
+    if (c->password != NULL)
+        send_plain_auth(c);
+}
+
 /* Consumes handshake lines from the input buffer. */
 static void process_handshake(dva_client *c)
 {
@@ -464,6 +499,12 @@ static void handle_eof(dva_client *c)
         close_fmt(c, DVA_ERR_VERSION,
                   "%s closed the connection after VERSION: not a doveadm server, or "
                   "one that does not speak protocol version 1 (see the Dovecot log)",
+                  where);
+        break;
+    case DVA_STATE_STARTTLS:
+        close_fmt(c, DVA_ERR_TLS,
+                  "%s closed the connection on STARTTLS: is ssl = yes set in "
+                  "Dovecot's configuration? (see the Dovecot log)",
                   where);
         break;
     case DVA_STATE_AUTHENTICATING:
@@ -606,6 +647,11 @@ dva_recv dva_client_receive(dva_client *c, dva_result *result)
         }
         if (flush_out(c) < 0)
             continue;
+        if (c->state == DVA_STATE_STARTTLS &&
+            (dva_bytebuf_unread(&c->out) == 0 || c->in_pos < c->in_len)) {
+            begin_tls(c);
+            continue;
+        }
         if (c->state == DVA_STATE_READY && c->q_len == 0 && c->in_pos == c->in_len &&
             !c->reply_begun)
             return DVA_RECV_IDLE;
@@ -663,9 +709,12 @@ bool dva_client_expire(dva_client *c, uint64_t now_ms)
                   c->reply_begun && c->parser.consumed_total > 0
                       ? " (the reply had started)"
                       : "");
-    else
-        close_fmt(c, DVA_ERR_TIMEOUT, "%s: timed out while %s", where,
-                  dva_state_name(c->state));
+    else {
+        const char *more = dva_transport_waiting_for(c->transport);
+        close_fmt(c, DVA_ERR_TIMEOUT, "%s: timed out while %s%s%s", where,
+                  dva_state_name(c->state), more != NULL ? ", " : "",
+                  more != NULL ? more : "");
+    }
     return true;
 }
 

@@ -35,6 +35,8 @@ const char *dva_errcode_name(dva_errcode code)
         return "nomem";
     case DVA_ERR_DECODE:
         return "decode";
+    case DVA_ERR_TLS:
+        return "tls";
     }
     return "invalid";
 }

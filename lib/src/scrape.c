@@ -37,6 +37,7 @@ typedef struct {
 typedef struct {
     const dva_scrape_plan *plan;
     dva_scrape_result *result;
+    dva_tls_context *tls; /* NULL: plain */
     uint64_t deadline;
     size_t max_users;
     unsigned mail_connections;
@@ -113,6 +114,10 @@ static conn *open_conn(scrape *s, bool mail)
     dva_transport *t = plan->socket_path != NULL
                            ? dva_unix_transport_new(plan->socket_path, &err)
                            : dva_tcp_transport_new(plan->host, plan->port, &err);
+    if (t != NULL && s->tls != NULL)
+        t = dva_tls_transport_new(
+            t, s->tls, plan->server_name != NULL ? plan->server_name : plan->host,
+            &err);
     if (t == NULL) {
         record_down(s, &err);
         return NULL;
@@ -120,7 +125,8 @@ static conn *open_conn(scrape *s, bool mail)
     dva_client_options opt = {.password = plan->password,
                               .limits = plan->limits,
                               .log = plan->log,
-                              .log_ctx = plan->log_ctx};
+                              .log_ctx = plan->log_ctx,
+                              .starttls = plan->tls.mode == DVA_TLS_STARTTLS};
     dva_client *c = dva_client_new(t, &opt);
     if (c == NULL) {
         dva_transport_destroy(t);
@@ -557,6 +563,17 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
     s.max_conns_opened =
         2 + (per_user ? plan->nuser_masks : 0) + 2 * s.mail_connections;
 
+    if (plan->host != NULL && plan->tls.mode != DVA_TLS_NONE) {
+        /* Once per read: the CA file may have been renewed meanwhile. */
+        dva_error tls_err;
+        s.tls = dva_tls_context_new(&plan->tls, &tls_err);
+        if (s.tls == NULL) {
+            record_down(&s, &tls_err);
+            result->duration_ms = dva_now_ms() - start;
+            dva_error_clear(err);
+            return 0;
+        }
+    }
     if (plan->stats)
         start_solo(&s, JOB_STATS, 0);
     if (plan->who)
@@ -577,6 +594,7 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
     result->duration_ms = dva_now_ms() - start;
     dva_result_clear(&s.res);
     dva_strset_free(&s.user_set);
+    dva_tls_context_free(s.tls);
     free(s.jobs);
     free(s.conns);
     dva_error_clear(err);

@@ -1,6 +1,8 @@
 /* The instance option schema in libconfuse, and its validation. */
 #include "doveadm/settings.h"
 
+#include "doveadm/tls_transport.h"
+
 #include <confuse.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -25,7 +29,8 @@ typedef enum {
     KIND_SECONDS,
     KIND_BOOL,
     KIND_PERCENT,
-    KIND_COUNT
+    KIND_COUNT,
+    KIND_TLS_MODE
 } value_kind;
 
 typedef struct {
@@ -57,6 +62,12 @@ static const option_doc docs[] = {
     {"Mailbox", KIND_TEXT, true, false, "Mailbox \"INBOX\""},
     {"ReportHost", KIND_TEXT, false, false, "ReportHost \"mail1\""},
     {"Connections", KIND_COUNT, false, false, "Connections 2"},
+    {"TLS", KIND_TLS_MODE, false, false, "TLS \"tls\""},
+    {"CACert", KIND_TEXT, false, false, "CACert \"/etc/collectd/dovecot-ca.pem\""},
+    {"VerifyPeer", KIND_BOOL, false, false, "VerifyPeer true"},
+    {"VerifyHost", KIND_BOOL, false, false, "VerifyHost true"},
+    {"ServerName", KIND_TEXT, false, false, "ServerName \"mail.example.com\""},
+    {"AllowCleartextPassword", KIND_BOOL, false, false, "AllowCleartextPassword false"},
 };
 #define NOPTS (sizeof(docs) / sizeof(docs[0]))
 
@@ -79,6 +90,12 @@ static cfg_opt_t cfg_opts[] = {
     CFG_STR_LIST("Mailbox", NULL, CFGF_NODEFAULT),
     CFG_STR("ReportHost", NULL, CFGF_NODEFAULT),
     CFG_INT("Connections", DEFAULT_CONNECTIONS, CFGF_NONE),
+    CFG_STR("TLS", "none", CFGF_NONE),
+    CFG_STR("CACert", NULL, CFGF_NODEFAULT),
+    CFG_BOOL("VerifyPeer", cfg_true, CFGF_NONE),
+    CFG_BOOL("VerifyHost", cfg_true, CFGF_NONE),
+    CFG_STR("ServerName", NULL, CFGF_NODEFAULT),
+    CFG_BOOL("AllowCleartextPassword", cfg_false, CFGF_NONE),
     CFG_END(),
 };
 
@@ -207,6 +224,8 @@ static const char *expectation(value_kind kind)
         return "a percentage from 0 (off) to 1000";
     case KIND_COUNT:
         return "a whole number from 1 to 64";
+    case KIND_TLS_MODE:
+        return "\"none\", \"starttls\" or \"tls\"";
     }
     return "a valid value";
 }
@@ -223,6 +242,19 @@ static int bad_value(const dva_config *c, const option_doc *doc, const char *val
                     "instance \"%s\": option %s: value \"%s\" %s: expected %s, e.g. %s",
                     c->name, doc->name, shown, why, expectation(doc->kind),
                     doc->example);
+}
+
+static int tls_mode_of(const char *value)
+{
+    if (value == NULL)
+        return -1;
+    if (strcasecmp(value, "none") == 0)
+        return DVA_TLS_NONE;
+    if (strcasecmp(value, "starttls") == 0)
+        return DVA_TLS_STARTTLS;
+    if (strcasecmp(value, "tls") == 0)
+        return DVA_TLS_IMMEDIATE;
+    return -1;
 }
 
 /* Range checks that libconfuse's types do not express. */
@@ -254,6 +286,8 @@ static bool in_range(const dva_config *c, const option_doc *doc)
     }
     case KIND_BOOL:
         return true;
+    case KIND_TLS_MODE:
+        return tls_mode_of(cfg_getstr(cfg, doc->name)) >= 0;
     }
     return false;
 }
@@ -404,6 +438,114 @@ static int check_together(const dva_config *c, dva_settings *s, dva_error *err)
     return 0;
 }
 
+/* ---- TLS and the cleartext guard ---- */
+
+static void warnf(dva_config_warn_fn *warn, void *warn_ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void warnf(dva_config_warn_fn *warn, void *warn_ctx, const char *fmt, ...)
+{
+    if (warn == NULL)
+        return;
+    char msg[DVA_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    warn(warn_ctx, msg);
+}
+
+static int check_tls(const dva_config *c, const dva_settings *s,
+                     dva_config_warn_fn *warn, void *warn_ctx, dva_error *err)
+{
+    static const char *const tls_only[] = {"CACert", "VerifyPeer", "VerifyHost",
+                                           "ServerName"};
+    if (s->tls == DVA_TLS_NONE) {
+        for (size_t i = 0; i < sizeof(tls_only) / sizeof(tls_only[0]); i++)
+            if (c->seen[find_doc(tls_only[i])])
+                return dva_fail(err, DVA_ERR_USAGE,
+                                "instance \"%s\": option %s applies only to TLS, but "
+                                "TLS is \"none\"; add TLS \"tls\" (or \"starttls\") "
+                                "or remove %s",
+                                c->name, tls_only[i], tls_only[i]);
+        return 0;
+    }
+    const char *mode = s->tls == DVA_TLS_STARTTLS ? "starttls" : "tls";
+    if (s->host == NULL)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "instance \"%s\": option TLS \"%s\" needs Host: TLS is for "
+                        "TCP, a UNIX socket is local; add Host \"...\" or set TLS "
+                        "\"none\"",
+                        c->name, mode);
+    if (s->ca_cert != NULL && access(s->ca_cert, R_OK) != 0)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "instance \"%s\": option CACert: cannot read \"%s\": %s (give "
+                        "the PEM file of the CA that signed the server's certificate, "
+                        "readable by the user collectd runs as)",
+                        c->name, s->ca_cert, strerror(errno));
+    /* Load it now, so a file that is not PEM stops start-up, not every read. */
+    dva_tls_options o = {.mode = s->tls, .ca_file = s->ca_cert};
+    dva_error terr;
+    dva_tls_context *ctx = dva_tls_context_new(&o, &terr);
+    if (ctx == NULL)
+        return dva_fail(err, DVA_ERR_USAGE, "instance \"%s\": option CACert: %s",
+                        c->name, terr.message);
+    dva_tls_context_free(ctx);
+    if (!s->verify_peer)
+        warnf(warn, warn_ctx,
+              "instance \"%s\": VerifyPeer false: the server's certificate is not "
+              "checked, so anyone on the path can pose as the server and read the "
+              "password; give CACert \"/path\" instead",
+              c->name);
+    else if (!s->verify_host)
+        warnf(warn, warn_ctx,
+              "instance \"%s\": VerifyHost false: any certificate of the trusted CAs "
+              "is accepted, whichever host it names; prefer ServerName \"...\"",
+              c->name);
+    return 0;
+}
+
+/* 127.0.0.0/8, ::1 (also IPv4-mapped) and "localhost": traffic that never
+ * leaves the host. Names are not resolved here: only these count. */
+static bool is_loopback(const char *host)
+{
+    char name[INET6_ADDRSTRLEN + 8];
+    size_t len = strlen(host);
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        if (len - 2 >= sizeof(name))
+            return false;
+        memcpy(name, host + 1, len - 2);
+        name[len - 2] = '\0';
+    } else if (len < sizeof(name)) {
+        memcpy(name, host, len + 1);
+    } else {
+        return false;
+    }
+    if (strcasecmp(name, "localhost") == 0)
+        return true;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, name, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, name, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) ||
+               (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    return false;
+}
+
+static int check_cleartext(const dva_config *c, const dva_settings *s, dva_error *err)
+{
+    if (s->host == NULL || s->password == NULL || s->tls != DVA_TLS_NONE ||
+        s->allow_cleartext_password || is_loopback(s->host))
+        return 0;
+    return dva_fail(err, DVA_ERR_USAGE,
+                    "instance \"%s\": option TLS is \"none\" and Host \"%s\" is not "
+                    "a loopback address: the doveadm password would cross the network "
+                    "unencrypted. Set TLS \"tls\" (a doveadm listener with ssl = yes) "
+                    "or TLS \"starttls\" with CACert \"/path\", or, on a network you "
+                    "trust, AllowCleartextPassword true",
+                    c->name, s->host);
+}
+
 int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
                       void *warn_ctx, dva_error *err)
 {
@@ -425,6 +567,12 @@ int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
     s->quota_failure = cfg_getfloat(cfg, "QuotaFailure");
     s->report_host = dup_opt(cfg, "ReportHost");
     s->connections = (unsigned)cfg_getint(cfg, "Connections");
+    s->tls = (dva_tls_mode)tls_mode_of(cfg_getstr(cfg, "TLS"));
+    s->ca_cert = dup_opt(cfg, "CACert");
+    s->verify_peer = cfg_getbool(cfg, "VerifyPeer");
+    s->verify_host = cfg_getbool(cfg, "VerifyHost");
+    s->server_name = dup_opt(cfg, "ServerName");
+    s->allow_cleartext_password = cfg_getbool(cfg, "AllowCleartextPassword");
     if (s->name == NULL ||
         dup_list(cfg, "QuotaUser", &s->quota_users, &s->nquota_users) ||
         dup_list(cfg, "QuotaUsers", &s->quota_masks, &s->nquota_masks) ||
@@ -438,6 +586,8 @@ int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
         goto nomem;
     if (s->password_file != NULL && read_password_file(c, s, warn, warn_ctx, err) < 0)
         goto fail;
+    if (check_tls(c, s, warn, warn_ctx, err) < 0)
+        goto fail;
     if (s->host != NULL && s->password == NULL) {
         dva_fail(
             err, DVA_ERR_USAGE,
@@ -447,6 +597,8 @@ int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
             c->name, s->host);
         goto fail;
     }
+    if (check_cleartext(c, s, err) < 0)
+        goto fail;
     return 0;
 nomem:
     dva_fail(err, DVA_ERR_NOMEM, "out of memory reading the configuration");
@@ -473,6 +625,8 @@ void dva_settings_free(dva_settings *s)
     free(s->host);
     free(s->password_file);
     free(s->report_host);
+    free(s->ca_cert);
+    free(s->server_name);
     free_list(s->quota_users, s->nquota_users);
     free_list(s->quota_masks, s->nquota_masks);
     free_list(s->mailboxes, s->nmailboxes);

@@ -33,6 +33,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import string
 import subprocess
 import sys
@@ -99,6 +100,43 @@ DEFAULT_USERS = {
 
 class DovecotError(RuntimeError):
     pass
+
+
+def _openssl(*args):
+    r = subprocess.run(["openssl"] + list(args), capture_output=True, text=True,
+                       timeout=30)
+    if r.returncode != 0:
+        raise DovecotError("openssl %s failed: %s" % (" ".join(args), r.stderr.strip()))
+
+
+def make_test_pki(directory):
+    """A test CA, a server certificate it signs (CN localhost; SAN DNS
+    localhost and IP 127.0.0.1), and a second CA that signs nothing (the
+    "wrong CA").  EC P-256 keys: generated in milliseconds.  Returns a dict
+    of paths: ca, server_cert, server_key, other_ca."""
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    p = {k: os.path.join(directory, f) for k, f in (
+        ("ca", "ca.pem"), ("ca_key", "ca.key"), ("server_cert", "server.pem"),
+        ("server_key", "server.key"), ("csr", "server.csr"), ("ext", "server.ext"),
+        ("other_ca", "other-ca.pem"), ("other_ca_key", "other-ca.key"))}
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ca_ext = ["-addext", "basicConstraints=critical,CA:TRUE",
+              "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
+    _openssl("req", "-x509", *ec, "-keyout", p["ca_key"], "-out", p["ca"], "-days", "2",
+             "-subj", "/CN=collectd-dovecot test CA", *ca_ext)
+    _openssl("req", "-x509", *ec, "-keyout", p["other_ca_key"], "-out", p["other_ca"],
+             "-days", "2", "-subj", "/CN=collectd-dovecot other CA", *ca_ext)
+    _openssl("req", *ec, "-keyout", p["server_key"], "-out", p["csr"],
+             "-subj", "/CN=localhost")
+    with open(p["ext"], "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    _openssl("x509", "-req", "-in", p["csr"], "-CA", p["ca"], "-CAkey", p["ca_key"],
+             "-CAcreateserial", "-out", p["server_cert"], "-days", "2",
+             "-extfile", p["ext"])
+    for k in ("ca", "other_ca", "server_cert"):
+        os.chmod(p[k], 0o644)
+    return p
 
 
 def free_port():
@@ -202,7 +240,7 @@ class DovecotServer:
     def __init__(self, base_dir=None, tcp=True, password=None, metrics=True,
                  old_stats=False, users=None, mail_user=None, populate=True,
                  start_timeout=30.0, stop_timeout=15.0, keep_dir=None,
-                 extra_config=""):
+                 extra_config="", tls=False):
         """
         base_dir      root of the temp tree (created if missing); default:
                       a fresh tempfile.mkdtemp().  Removed by stop() only if
@@ -220,6 +258,10 @@ class DovecotServer:
         keep_dir      keep the temp tree after stop() (default: env
                       DOVECOT_FIXTURE_KEEP set)
         extra_config  text appended to dovecot.conf
+        tls           make a test CA and server certificate (make_test_pki),
+                      set `ssl = yes` (so the plain doveadm listener takes
+                      STARTTLS) and add a doveadm inet_listener with
+                      `ssl = yes` on doveadm_tls_port; pki holds the paths
         """
         self._own_dir = base_dir is None
         self.root_dir = os.path.abspath(base_dir) if base_dir else None
@@ -237,6 +279,9 @@ class DovecotServer:
             keep_dir = bool(os.environ.get("DOVECOT_FIXTURE_KEEP"))
         self.keep_dir = keep_dir
         self.extra_config = extra_config
+        self.tls = tls
+        self.pki = None
+        self.doveadm_tls_port = None
         self.instance_name = "dvtest-%d-%s" % (os.getpid(), secrets.token_hex(4))
 
         self.base_dir = self.conf_path = self.log_path = None
@@ -335,6 +380,11 @@ class DovecotServer:
         self.doveadm_port = free_port() if self.tcp else None
         while self.tcp and self.doveadm_port == self.imap_port:
             self.doveadm_port = free_port()
+        if self.tls:
+            self.pki = make_test_pki(os.path.join(self.root_dir, "pki"))
+            self.doveadm_tls_port = free_port()
+            while self.doveadm_tls_port in (self.imap_port, self.doveadm_port):
+                self.doveadm_tls_port = free_port()
 
         with open(self.conf_path, "w") as f:
             f.write(self._config_text())
@@ -350,7 +400,13 @@ class DovecotServer:
         a("log_path = %s" % self.log_path)
         a("protocols = imap")
         a("listen = 127.0.0.1")
-        a("ssl = no")
+        if self.tls:
+            # 2.3 syntax: "<" reads the file at config time (as root).
+            a("ssl = yes")
+            a("ssl_cert = <%s" % self.pki["server_cert"])
+            a("ssl_key = <%s" % self.pki["server_key"])
+        else:
+            a("ssl = no")
         a("disable_plaintext_auth = no")
         a("auth_mechanisms = plain login")
         a("verbose_proctitle = yes")
@@ -394,6 +450,9 @@ class DovecotServer:
         if self.tcp:
             a("  inet_listener {\n    address = 127.0.0.1\n    port = %d\n  }"
               % self.doveadm_port)
+        if self.tls:
+            a("  inet_listener doveadm-tls {\n    address = 127.0.0.1\n    port = %d\n"
+              "    ssl = yes\n  }" % self.doveadm_tls_port)
         a("}")
         if self.old_stats:
             a("service old-stats {")
@@ -471,6 +530,7 @@ class DovecotServer:
         """Poll (no fixed sleep) until master.pid, IMAP greeting, doveadm
         UNIX handshake (+) and, with tcp, doveadm TCP handshake (-) work."""
         pending = ["pid", "imap", "doveadm-unix"] + (["doveadm-tcp"] if self.tcp else [])
+        pending += ["doveadm-tls"] if self.tls else []
         last_err = {}
         delay = 0.01
         while pending:
@@ -498,6 +558,8 @@ class DovecotServer:
                             ans = w.handshake(timeout=2)
                             if ans != b"-\n":
                                 raise DovecotError("doveadm TCP handshake %r" % ans)
+                    elif what == "doveadm-tls":
+                        self._check_tls_listener()
                     pending.remove(what)
                 except (OSError, DovecotError, doveadm_wire.WireError) as e:
                     last_err[what] = e
@@ -514,6 +576,17 @@ class DovecotServer:
                        self.log_tail()))
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+    def _check_tls_listener(self):
+        """VERSION over TLS (verified against the test CA) is answered "-"."""
+        ctx = ssl.create_default_context(cafile=self.pki["ca"])
+        with socket.create_connection(("127.0.0.1", self.doveadm_tls_port),
+                                      timeout=2) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(doveadm_wire.VERSION_LINE)
+                ans = s.recv(16)
+                if ans != b"-\n":
+                    raise DovecotError("doveadm TLS handshake %r" % ans)
 
     def _populate(self):
         for user, spec in self.user_specs.items():

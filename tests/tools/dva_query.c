@@ -2,7 +2,12 @@
  * decoded answers as tab-separated lines, one per row.
  *
  *   dva_query (--socket PATH | --host H --port N) [--password-file F]
- *             [--timeout-ms N] COMMAND [ARGS]
+ *             [--timeout-ms N] [--tls none|starttls|tls] [--ca-cert F]
+ *             [--verify-peer yes|no] [--verify-host yes|no] [--server-name N]
+ *             COMMAND [ARGS]
+ *
+ * The TLS options are those of the plugin (TLS, CACert, VerifyPeer,
+ * VerifyHost, ServerName); the tool has no cleartext guard.
  *
  * COMMAND:
  *   stats                  stats\tMETRIC\tFIELD\tCOUNT\tSUM\tMIN\tMAX\tAVG\tMEDIAN\t
@@ -76,6 +81,8 @@ typedef struct {
     char password[PASSWORD_MAX];
     bool has_password;
     uint64_t timeout_ms;
+    dva_tls_options tls;
+    const char *server_name;
 } target;
 
 static const char *const mailbox_fields[] = {"messages", "unseen", "vsize"};
@@ -114,7 +121,9 @@ static void usage(const char *fmt, ...)
     va_end(ap);
     fprintf(stderr,
             "\nusage: dva_query (--socket PATH | --host H --port N) "
-            "[--password-file F] [--timeout-ms N] COMMAND [ARGS]\n"
+            "[--password-file F] [--timeout-ms N] [--tls none|starttls|tls] "
+            "[--ca-cert F] [--verify-peer yes|no] [--verify-host yes|no] "
+            "[--server-name N] COMMAND [ARGS]\n"
             "commands: stats | who | who-sessions | quota USER... | "
             "mailbox USER MASK | users MASK | oldstats SCOPE | scrape [OPTIONS] | "
             "pipeline CMD [ARGS] [-- CMD [ARGS]]...\n");
@@ -148,6 +157,45 @@ static void read_password(target *t, const char *path)
         n--;
     t->password[n] = '\0';
     t->has_password = true;
+}
+
+static bool parse_yes_no(const char *s, const char *what)
+{
+    if (strcmp(s, "yes") == 0)
+        return true;
+    if (strcmp(s, "no") == 0)
+        return false;
+    usage("%s must be yes or no", what);
+}
+
+static dva_tls_mode parse_tls_mode(const char *s)
+{
+    if (strcmp(s, "none") == 0)
+        return DVA_TLS_NONE;
+    if (strcmp(s, "starttls") == 0)
+        return DVA_TLS_STARTTLS;
+    if (strcmp(s, "tls") == 0)
+        return DVA_TLS_IMMEDIATE;
+    usage("--tls must be none, starttls or tls");
+}
+
+/* The transport for t: a socket, wrapped in TLS when asked. *ctx receives
+ * the TLS context to free after the transport. */
+static dva_transport *open_transport(const target *t, dva_tls_context **ctx,
+                                     dva_error *err)
+{
+    *ctx = NULL;
+    dva_transport *tr = t->socket_path != NULL
+                            ? dva_unix_transport_new(t->socket_path, err)
+                            : dva_tcp_transport_new(t->host, t->port, err);
+    if (tr == NULL || t->tls.mode == DVA_TLS_NONE)
+        return tr;
+    if ((*ctx = dva_tls_context_new(&t->tls, err)) == NULL) {
+        dva_transport_destroy(tr);
+        return NULL;
+    }
+    return dva_tls_transport_new(
+        tr, *ctx, t->server_name != NULL ? t->server_name : t->host, err);
 }
 
 /* ---- printing ---- */
@@ -358,18 +406,20 @@ static int build_command(const query *q, dva_command *cmd, dva_error *err)
 static void run_queries(const target *t, const query *qs, size_t n)
 {
     dva_error err = {0};
-    dva_transport *tr = t->socket_path != NULL
-                            ? dva_unix_transport_new(t->socket_path, &err)
-                            : dva_tcp_transport_new(t->host, t->port, &err);
+    dva_tls_context *tls = NULL;
+    dva_transport *tr = open_transport(t, &tls, &err);
     if (tr == NULL) {
         print_error(&err);
+        dva_tls_context_free(tls);
         return;
     }
     dva_client_options opt = {.password = t->has_password ? t->password : NULL,
-                              .log = log_message};
+                              .log = log_message,
+                              .starttls = t->tls.mode == DVA_TLS_STARTTLS};
     dva_client *c = dva_client_new(tr, &opt);
     if (c == NULL) {
         dva_transport_destroy(tr);
+        dva_tls_context_free(tls);
         dva_fail(&err, DVA_ERR_NOMEM, "out of memory");
         print_error(&err);
         return;
@@ -415,6 +465,7 @@ static void run_queries(const target *t, const query *qs, size_t n)
     dva_result_clear(&res);
     dva_client_free(c);
     dva_transport_destroy(tr);
+    dva_tls_context_free(tls);
 }
 
 /* Appends the queries of one command (argv[0] is its name) to qs. */
@@ -480,6 +531,8 @@ static void run_scrape(const target *t, int argc, char **argv)
                             .host = t->host,
                             .port = t->port,
                             .password = t->has_password ? t->password : NULL,
+                            .tls = t->tls,
+                            .server_name = t->server_name,
                             .stats = true,
                             .who = true,
                             .users = users,
@@ -560,6 +613,16 @@ int main(int argc, char **argv)
             oldstats_sort = val;
         else if (strcmp(opt, "--timeout-ms") == 0)
             t.timeout_ms = parse_number(val, 3600000, "timeout");
+        else if (strcmp(opt, "--tls") == 0)
+            t.tls.mode = parse_tls_mode(val);
+        else if (strcmp(opt, "--ca-cert") == 0)
+            t.tls.ca_file = val;
+        else if (strcmp(opt, "--verify-peer") == 0)
+            t.tls.skip_verify_peer = !parse_yes_no(val, opt);
+        else if (strcmp(opt, "--verify-host") == 0)
+            t.tls.skip_verify_host = !parse_yes_no(val, opt);
+        else if (strcmp(opt, "--server-name") == 0)
+            t.server_name = val;
         else
             usage("unknown option %s", opt);
     }

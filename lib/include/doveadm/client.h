@@ -27,6 +27,7 @@
 typedef enum {
     DVA_STATE_CONNECTING = 0, /* transport connect in progress */
     DVA_STATE_VERSION_SENT,   /* waiting for "+" or "-" */
+    DVA_STATE_STARTTLS,       /* STARTTLS being sent; TLS starts once it is out */
     DVA_STATE_AUTHENTICATING, /* PLAIN sent, waiting for "+" */
     DVA_STATE_READY,          /* requests flow */
     DVA_STATE_CLOSED,         /* closed; every pending request failed */
@@ -42,6 +43,10 @@ typedef struct {
     dva_limits limits;    /* zero fields take the defaults */
     dva_log_fn *log;      /* optional: e.g. the unneeded-password warning */
     void *log_ctx;
+    /* Answer the server's "-" with STARTTLS, then switch the transport to
+     * TLS (dva_transport_start_tls) and authenticate inside it. A server
+     * that says "+" instead is refused: nothing is sent without TLS. */
+    bool starttls;
 } dva_client_options;
 
 typedef struct {

@@ -8,6 +8,7 @@
 #include "doveadm/reply.h"
 #include "doveadm/transport.h"
 #include "doveadm/socket_transport.h"
+#include "doveadm/tls_transport.h"
 #include "doveadm/client.h"
 #include "doveadm/command.h"
 #include "doveadm/stats.h"

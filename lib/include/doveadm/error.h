@@ -20,6 +20,7 @@ typedef enum {
     DVA_ERR_USAGE,    /* the caller broke the API contract */
     DVA_ERR_NOMEM,    /* allocation failed */
     DVA_ERR_DECODE,   /* a well-formed reply whose content does not decode */
+    DVA_ERR_TLS,      /* TLS failed: certificate, host name, not a TLS server */
 } dva_errcode;
 
 #define DVA_ERROR_MESSAGE_MAX 512

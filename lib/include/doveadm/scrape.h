@@ -19,6 +19,7 @@
 #include "doveadm/mailbox.h"
 #include "doveadm/quota.h"
 #include "doveadm/stats.h"
+#include "doveadm/tls_transport.h"
 #include "doveadm/who.h"
 
 typedef struct {
@@ -26,7 +27,9 @@ typedef struct {
     const char *socket_path;
     const char *host;
     unsigned port;
-    const char *password; /* NULL: none */
+    const char *password;    /* NULL: none */
+    dva_tls_options tls;     /* with host; zero: plain TCP */
+    const char *server_name; /* the name the certificate must carry; NULL: host */
 
     bool stats, who, quota, mailbox;
     const char *const *users; /* users named in the configuration */

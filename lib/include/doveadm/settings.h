@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "doveadm/error.h"
+#include "doveadm/tls_transport.h"
 
 #define DVA_DEFAULT_SOCKET "/run/dovecot/doveadm-server"
 #define DVA_DEFAULT_PORT 2425
@@ -34,6 +35,12 @@ typedef struct {
     size_t nmailboxes;
     char *report_host; /* NULL: the front end's host name */
     unsigned connections;
+    dva_tls_mode tls;              /* TLS: none, starttls, tls */
+    char *ca_cert;                 /* CACert; NULL: the system's CAs */
+    bool verify_peer;              /* VerifyPeer */
+    bool verify_host;              /* VerifyHost */
+    char *server_name;             /* ServerName; NULL: Host */
+    bool allow_cleartext_password; /* AllowCleartextPassword */
 } dva_settings;
 
 typedef struct dva_config dva_config;
@@ -53,9 +60,11 @@ int dva_config_set(dva_config *config, const char *option, const char *value,
 bool dva_config_repeatable(const char *option);
 
 /* Checks the options together (Socket with Host, TCP without a password,
- * Timeout over Interval, thresholds), reads PasswordFile, and fills out.
+ * Timeout over Interval, thresholds, TLS options without TLS, a CACert that
+ * does not load), reads PasswordFile, and fills out. A password to a
+ * non-loopback Host without TLS is refused unless AllowCleartextPassword.
  * warn, if not NULL, receives warnings (a PasswordFile readable by
- * others). */
+ * others, certificate checks switched off). */
 typedef void dva_config_warn_fn(void *ctx, const char *message);
 int dva_config_finish(dva_config *config, dva_settings *out, dva_config_warn_fn *warn,
                       void *warn_ctx, dva_error *err);

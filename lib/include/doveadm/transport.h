@@ -32,6 +32,13 @@ typedef struct {
     void (*destroy)(dva_transport *t);
     /* Where it connects, for messages: "unix:/path", "tcp:host:port". */
     const char *(*describe)(const dva_transport *t);
+    /* Optional (NULL: not supported). Switches a connected transport to
+     * TLS now (STARTTLS): the handshake runs in the next reads and
+     * writes. 0, or -1 with err set. */
+    int (*start_tls)(dva_transport *t, dva_error *err);
+    /* Optional. What the transport itself is waiting for, for a timeout
+     * message (e.g. the TLS handshake), or NULL when nothing. */
+    const char *(*waiting_for)(const dva_transport *t);
 } dva_transport_ops;
 
 /* Every transport starts with this header. */
@@ -69,6 +76,18 @@ static inline void dva_transport_destroy(dva_transport *t)
 static inline const char *dva_transport_describe(const dva_transport *t)
 {
     return t->ops->describe(t);
+}
+
+static inline int dva_transport_start_tls(dva_transport *t, dva_error *err)
+{
+    if (t->ops->start_tls == NULL)
+        return dva_fail(err, DVA_ERR_USAGE, "%s cannot start TLS (not a TLS transport)",
+                        t->ops->describe(t));
+    return t->ops->start_tls(t, err);
+}
+static inline const char *dva_transport_waiting_for(const dva_transport *t)
+{
+    return t->ops->waiting_for == NULL ? NULL : t->ops->waiting_for(t);
 }
 
 #endif
