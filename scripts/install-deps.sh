@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang-format
   libconfuse-dev libcmocka-dev          # the library's schema, unit tests
+  libssl-dev openssl                    # TLS to doveadm (OpenSSL 3, as Dovecot links); test certificates
   collectd-core collectd-dev collectd-utils  # the daemon, its headers, collectdctl
   dovecot-core dovecot-imapd            # a real Dovecot for integration tests
   librrd8                               # collectd-core's rrdtool.so needs it (a Recommends only)

@@ -249,7 +249,7 @@ static void test_password_file_mode_warning(void **state)
     char *pwfile = write_temp("topsecret\n", 0644);
     oconfig_item_t *root = tu_ci_new("Plugin");
     oconfig_item_t *in = instance(root, "remote");
-    tu_ci_opt(in, "Host", "mail.example.com");
+    tu_ci_opt(in, "Host", "127.0.0.1");
     tu_ci_opt(in, "PasswordFile", pwfile);
     dvp_config cfg;
     assert_int_equal(run_block(root, &cfg), 0);

@@ -285,14 +285,14 @@ static void test_password_file_without_newline_and_crlf(void **state)
     char *path = write_temp("pw-no-newline", 0600);
     dva_settings s;
     dva_error err;
-    const char *pairs[] = {"Host", "h", "PasswordFile", path, NULL};
+    const char *pairs[] = {"Host", "localhost", "PasswordFile", path, NULL};
     assert_int_equal(configure(&s, &err, pairs), 0);
     assert_string_equal(s.password, "pw-no-newline");
     dva_settings_free(&s);
     unlink(path);
     free(path);
     path = write_temp("windows\r\n", 0600);
-    const char *pairs2[] = {"Host", "h", "PasswordFile", path, NULL};
+    const char *pairs2[] = {"Host", "localhost", "PasswordFile", path, NULL};
     assert_int_equal(configure(&s, &err, pairs2), 0);
     assert_string_equal(s.password, "windows");
     dva_settings_free(&s);
@@ -306,7 +306,7 @@ static void test_password_file_mode_warning(void **state)
     char *path = write_temp("pw\n", 0644);
     dva_settings s;
     dva_error err;
-    const char *pairs[] = {"Host", "h", "PasswordFile", path, NULL};
+    const char *pairs[] = {"Host", "localhost", "PasswordFile", path, NULL};
     assert_int_equal(configure(&s, &err, pairs), 0);
     assert_non_null(strstr(warned, path));
     assert_non_null(strstr(warned, "0644"));
