@@ -486,6 +486,9 @@ class DovecotServer:
         if self._started:
             return self
         t0 = time.monotonic()
+        # A restart must not take the previous (dead) master for this one's:
+        # _wait_ready() would report "master exited during start".
+        self.master_pid = None
         try:
             self._write_files()
             r = subprocess.run([DOVECOT, "--version"], capture_output=True, text=True)
