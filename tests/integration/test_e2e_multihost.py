@@ -21,6 +21,7 @@ must match, so the recipe in the docs is the one tested).
 """
 
 import os
+import re
 import shutil
 import socket
 import sys
@@ -360,6 +361,36 @@ class TestAlerts(RecipeTestCase):
         self.assertEqual(len(okays), len(set(okays)), okays)
         self.assertIn(("percent", "%s-%s-storage" % (ALICE, ROOT)), okays)
         self.assertNotIn(("percent", bob), okays)
+
+
+def _config_lines(text):
+    """Lines of collectd config text without comments and indentation."""
+    out = []
+    for line in text.splitlines():
+        line = re.sub(r'\s#[^"]*$|^\s*#.*$', "", line).strip()
+        if line:
+            out.append(line)
+    return out
+
+
+class TestReadmeShowsTheTestedFiles(unittest.TestCase):
+    """Each README block after a link to conf.d/examples/X shows lines of X
+    (trimmed, never changed): the README's recipe is the tested one."""
+
+    def test_blocks_are_lines_of_the_files(self):
+        with open(os.path.join(EXAMPLES, "..", "..", "README.md")) as f:
+            readme = f.read()
+        pairs = re.findall(r"\(conf\.d/examples/([\w.-]+)\)\):?\n+```\n(.*?)```", readme,
+                           re.S)
+        self.assertEqual(sorted(name for name, _ in pairs),
+                         ["network-central.conf", "network-mailhost.conf",
+                          "threshold-quota.conf"])
+        for name, block in pairs:
+            with open(os.path.join(EXAMPLES, name)) as f:
+                file_lines = _config_lines(f.read())
+            for line in _config_lines(block):
+                self.assertIn(line, file_lines, "README block of %s" % name)
+
 
 if __name__ == "__main__":
     unittest.main()
