@@ -82,11 +82,12 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
-def mailhost_config(port, username, password):
+def mailhost_config(port, username, password, security="Encrypt"):
     return example("network-mailhost.conf",
                    ('"collectd.example.com" "25826"', '"127.0.0.1" "%d"' % port),
                    ('Username "mail1"', 'Username "%s"' % username),
-                   ('Password "change-this-secret"', 'Password "%s"' % password))
+                   ('Password "change-this-secret"', 'Password "%s"' % password),
+                   ("SecurityLevel Encrypt", "SecurityLevel %s" % security))
 
 
 def central_config(port, auth_file, rrd_dir):
@@ -196,14 +197,16 @@ class TestManyMailHosts(RecipeTestCase):
                           + "\n" + example("threshold-quota.conf"))
         return c, port
 
-    def mailhost(self, name, port, username, password, dovecot, report_host=None, **opts):
+    def mailhost(self, name, port, username, password, dovecot, report_host=None,
+                 security="Encrypt", **opts):
         """A mail host's collectd: the dovecot plugin reading `dovecot` plus
-        network-mailhost.conf.  Its host name is `name` (collectd's
-        Hostname), or report_host through the instance's ReportHost."""
+        network-mailhost.conf (with its SecurityLevel replaced by
+        `security`).  Its host name is `name` (collectd's Hostname), or
+        report_host through the instance's ReportHost."""
         block = dovecot_block("local", Socket=dovecot.doveadm_socket, ReportHost=report_host,
                               **opts)
         return self.collectd(block, hostname=name, plugin_files=("network",),
-                             extra_config=mailhost_config(port, username, password))
+                             extra_config=mailhost_config(port, username, password, security))
 
     def wait_forwarded(self, central, local, idents, timeout=CENTRAL_WAIT):
         """Wait until, for every identifier, the central csv has rows and
@@ -294,12 +297,14 @@ class TestManyMailHosts(RecipeTestCase):
                 self.assertNotIn("secret-one", text)
                 self.assertNotIn("secret-two", text)
 
-    def test_wrong_password_stores_nothing(self):
+    def assert_refused(self, password, security, log_text):
+        """mail1 sends as the recipe says; mail2 with `password` and
+        `security`: nothing of mail2 is stored, and the central's log has a
+        line with log_text (the packets did arrive, and were dropped)."""
         central, port = self.central({"mail1": "secret-one", "mail2": "secret-two"})
-        self.mailhost("mail1", port, "mail1", "secret-one", self.dovecot1,
-                             QuotaUser=[ALICE])
-        bad = self.mailhost("mail2", port, "mail2", "not-the-secret", self.dovecot2,
-                            QuotaUser=[FRANK])
+        self.mailhost("mail1", port, "mail1", "secret-one", self.dovecot1, QuotaUser=[ALICE])
+        bad = self.mailhost("mail2", port, "mail2", password, self.dovecot2,
+                            security=security, QuotaUser=[FRANK])
         up1 = identifier("local", "bool", "up", host="mail1")
         up2 = identifier("local", "bool", "up", host="mail2")
         # the bad host has read (and sent) three times, and the good one's
@@ -309,11 +314,18 @@ class TestManyMailHosts(RecipeTestCase):
         central.wait_for(lambda: any(t > sent for t, _ in central.csv_rows(up1)), CENTRAL_WAIT,
                          what="a value of %s newer than %s" % (up1, sent))
         self.assertFalse(os.path.exists(os.path.join(central.csv_dir, "mail2")),
-                         "values of a sender with a wrong password were stored")
+                         "values of mail2 (%s, %s) were stored" % (security, password))
         self.assertTrue(central.csv_rows(up1))
-        # they did arrive, and were refused
         self.assertTrue([line for line in central.log_lines()
-                         if "network plugin" in line and "mail2" in line], central.log_tail())
+                         if "network plugin" in line and log_text in line], central.log_tail())
+
+    def test_wrong_password_stores_nothing(self):
+        self.assert_refused("not-the-secret", "Encrypt", "Checksum mismatch. Username: mail2")
+
+    def test_signed_only_sender_stores_nothing(self):
+        # the right password, but not encrypted: the recipe's listener
+        # accepts encrypted packets only
+        self.assert_refused("secret-two", "Sign", "Unencrypted packet or part has been ignored")
 
 
 class TestAlerts(RecipeTestCase):
