@@ -17,12 +17,14 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from collectd_fixture import (CollectdDaemon, dovecot_block,  # noqa: E402
-                              identifier, instance_block)
+                              identifier, instance_block, valgrind_enabled)
 from dovecot_fixture import DovecotServer  # noqa: E402
 
 ALICE = "alice@example.com"
 ROOT = "User_quota"
 WAIT = 20.0
+# Under valgrind a TLS handshake takes seconds: read less often, wait longer.
+READ = {"Interval": 10, "Timeout": 8} if valgrind_enabled() else {}
 
 
 def _plugin_path():
@@ -73,13 +75,13 @@ class TestPluginTLS(unittest.TestCase):
         block = dovecot_block(
             instance_block("tls", Host="127.0.0.1", Port=d.doveadm_tls_port, TLS="tls",
                            CACert=d.pki["ca"], PasswordFile=self.pwfile,
-                           QuotaUser=ALICE),
+                           QuotaUser=ALICE, **READ),
             instance_block("starttls", Host="127.0.0.1", Port=d.doveadm_port,
                            TLS="starttls", CACert=d.pki["ca"], ServerName="localhost",
-                           PasswordFile=self.pwfile, QuotaUser=ALICE),
+                           PasswordFile=self.pwfile, QuotaUser=ALICE, **READ),
             instance_block("wrongca", Host="127.0.0.1", Port=d.doveadm_tls_port,
                            TLS="tls", CACert=d.pki["other_ca"], PasswordFile=self.pwfile,
-                           QuotaUser=ALICE))
+                           QuotaUser=ALICE, **READ))
         c = self.collectd(block)
         used = "%s-%s-used" % (ALICE, ROOT)
         idents = [identifier(i, t, ti) for i in ("tls", "starttls")
