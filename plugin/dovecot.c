@@ -98,10 +98,7 @@ static void build_plan(dvp_instance *inst)
     p->host = s->host;
     p->port = s->port;
     p->password = s->password;
-    p->tls = (dva_tls_options){.mode = s->tls,
-                               .ca_file = s->ca_cert,
-                               .skip_verify_peer = !s->verify_peer,
-                               .skip_verify_host = !s->verify_host};
+    p->tls = dva_settings_tls_options(s);
     p->server_name = s->server_name;
     p->stats = s->collect_stats;
     p->who = s->collect_who;

@@ -607,6 +607,14 @@ fail:
     return -1;
 }
 
+dva_tls_options dva_settings_tls_options(const dva_settings *s)
+{
+    return (dva_tls_options){.mode = s->tls,
+                             .ca_file = s->ca_cert,
+                             .skip_verify_peer = !s->verify_peer,
+                             .skip_verify_host = !s->verify_host};
+}
+
 static void free_list(char **list, size_t n)
 {
     for (size_t i = 0; i < n; i++)

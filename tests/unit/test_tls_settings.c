@@ -86,6 +86,10 @@ static void test_tls_options_read(void **state)
     assert_string_equal(s.server_name, "imap.example.com");
     assert_true(s.verify_peer && s.verify_host);
     assert_string_equal(warned, "");
+    dva_tls_options o = dva_settings_tls_options(&s);
+    assert_int_equal(o.mode, DVA_TLS_IMMEDIATE);
+    assert_string_equal(o.ca_file, CA_FILE);
+    assert_false(o.skip_verify_peer || o.skip_verify_host);
     dva_settings_free(&s);
 
     const char *starttls[] = {"Host", "mail.example.com", "Password", "s3cret",
@@ -210,6 +214,11 @@ static void test_verify_off_warns(void **state)
     assert_false(s.verify_peer);
     assert_non_null(strstr(warned, "VerifyPeer false"));
     assert_non_null(strstr(warned, "CACert"));
+    dva_tls_options o = dva_settings_tls_options(&s);
+    assert_int_equal(o.mode, DVA_TLS_IMMEDIATE);
+    assert_true(o.skip_verify_peer);
+    assert_false(o.skip_verify_host);
+    assert_null(o.ca_file);
     dva_settings_free(&s);
 
     const char *host_off[] = {"Host", "mail.example.com", "Password",   "s3cret",

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "doveadm/clock.h"
+#include "doveadm/scrape.h"
 #include "doveadm/socket_transport.h"
 #include "doveadm/tls_transport.h"
 
@@ -405,6 +406,28 @@ static void test_bad_arguments(void **state)
     finish_server(s);
 }
 
+/* A CA file that went away after start-up: the read reports it (server
+ * down, with the reason) and connects nowhere. */
+static void test_scrape_with_unloadable_ca(void **state)
+{
+    (void)state;
+    dva_scrape_plan plan = {
+        .host = "127.0.0.1",
+        .port = 9,
+        .password = "s3cret",
+        .tls = {.mode = DVA_TLS_STARTTLS, .ca_file = "/nonexistent/ca.pem"},
+        .stats = true,
+        .timeout_ms = 1000};
+    dva_scrape_result r;
+    dva_error err;
+    assert_int_equal(dva_scrape_run(&plan, &r, &err), 0);
+    assert_false(r.up);
+    assert_int_equal(r.connections_opened, 0);
+    assert_int_equal(r.down_reason.code, DVA_ERR_USAGE);
+    assert_non_null(strstr(r.down_reason.message, "/nonexistent/ca.pem"));
+    dva_scrape_result_free(&r);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* the child's writes to a refusing client */
@@ -417,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_plain_server),
         cmocka_unit_test(test_silent_server_is_named_on_timeout),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_scrape_with_unloadable_ca),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

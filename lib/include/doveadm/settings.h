@@ -69,6 +69,10 @@ typedef void dva_config_warn_fn(void *ctx, const char *message);
 int dva_config_finish(dva_config *config, dva_settings *out, dva_config_warn_fn *warn,
                       void *warn_ctx, dva_error *err);
 
+/* The TLS options of the settings, as a dva_scrape_plan takes them (with
+ * settings->server_name as the plan's server_name). */
+dva_tls_options dva_settings_tls_options(const dva_settings *settings);
+
 /* Frees and wipes the password. */
 void dva_settings_free(dva_settings *settings);
 
