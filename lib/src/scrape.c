@@ -408,6 +408,9 @@ static void handle_result(scrape *s)
 {
     size_t index = tag_job(s->res.tag);
     job *j = &s->jobs[index];
+    /* Handling a user list adds jobs and may move s->jobs: j is not used
+     * after handle_success(), only this copy of its kind. */
+    job_kind kind = j->kind;
     dva_errcode code = s->res.error.code;
 
     if (code == DVA_OK || code == DVA_ERR_COMMAND)
@@ -426,7 +429,7 @@ static void handle_result(scrape *s)
             record_down(s, &s->res.error);
         fail_job(s, j, &s->res.error);
     }
-    if (j->kind == JOB_USERS)
+    if (kind == JOB_USERS)
         s->masks_pending--;
 }
 

@@ -98,6 +98,15 @@ DEFAULT_USERS = {
 }
 
 
+def bulk_users(n, domain="bulk.example", prefix="u"):
+    """n users with no messages and the default quota rules (for benchmarks
+    and scale tests): prefixNNNNN@domain -> spec.  Writing them is one line
+    each in the passwd-file, so 10,000 users start in about a second."""
+    return {"%s%05d@%s" % (prefix, i, domain): {"password": "bulk-%d" % i,
+                                               "fields": {}, "messages": []}
+            for i in range(n)}
+
+
 class DovecotError(RuntimeError):
     pass
 

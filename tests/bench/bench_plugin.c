@@ -1,0 +1,138 @@
+/* bench_plugin: the plugin's read callback, end to end (scrape, decode,
+ * submit), driven the way collectd drives it but with collectd's API
+ * stubbed (tests/plugin/collectd_stubs.c), so a benchmark can time reads
+ * and watch memory without a collectd daemon.
+ *
+ *   bench_plugin [--reads N] [--quiet] Option=Value...
+ *
+ * Each Option=Value becomes a line of one <Instance "bench"> block. Prints
+ * one line per read ("read I SECONDS VALUES QUOTA_USERS") unless --quiet,
+ * then "summary" lines: best/median/worst read seconds, values of the last
+ * read, resident memory (KiB) after the first read, after 10% of the reads
+ * and after the last read. Exit status 1 when a read failed to configure. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collectd_stubs.h"
+#include "plugin_test_util.h"
+
+void module_register(void);
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f == NULL)
+        return -1;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = -1;
+    fclose(f);
+    return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Values whose type instance has a user part: "bytes-<user>-...-used". */
+static size_t quota_used_values(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < stub_nvalues; i++) {
+        const value_list_t *vl = &stub_values[i].vl;
+        size_t len = strlen(vl->type_instance);
+        if (strcmp(vl->type, "bytes") == 0 && len > 5 &&
+            strcmp(vl->type_instance + len - 5, "-used") == 0)
+            n++;
+    }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    long reads = 1;
+    bool quiet = false;
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        if (strcmp(argv[i], "--reads") == 0 && i + 1 < argc)
+            reads = atol(argv[++i]);
+        else if (strcmp(argv[i], "--quiet") == 0)
+            quiet = true;
+        else {
+            fprintf(stderr,
+                    "usage: bench_plugin [--reads N] [--quiet] Option=Value...\n");
+            return 64;
+        }
+    }
+    if (reads < 1)
+        reads = 1;
+
+    stub_reset();
+    stub_echo_logs = true;
+    module_register();
+    oconfig_item_t *root = tu_ci_new("Plugin");
+    oconfig_item_t *inst = tu_ci_str(tu_ci_child(root, "Instance"), "bench");
+    for (; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (eq == NULL) {
+            fprintf(stderr, "bench_plugin: \"%s\" is not Option=Value\n", argv[i]);
+            return 64;
+        }
+        *eq = '\0';
+        tu_ci_opt(inst, argv[i], eq + 1);
+    }
+    int rc = stub_config_cb(root);
+    tu_ci_free(root);
+    if (rc != 0 || stub_init_cb() != 0 || stub_nreads != 1) {
+        fprintf(stderr, "bench_plugin: the configuration was refused\n");
+        return 1;
+    }
+
+    double *took = calloc((size_t)reads, sizeof(double));
+    if (took == NULL)
+        return 1;
+    long rss_first = 0, rss_early = 0;
+    size_t values = 0, quota_users = 0;
+    for (long r = 0; r < reads; r++) {
+        stub_clear_captures();
+        double t0 = now_s();
+        stub_reads[0].callback(&stub_reads[0].user_data);
+        took[r] = now_s() - t0;
+        values = stub_nvalues;
+        quota_users = quota_used_values();
+        if (!quiet)
+            printf("read\t%ld\t%.4f\t%zu\t%zu\n", r + 1, took[r], values, quota_users);
+        if (r == 0)
+            rss_first = rss_kib();
+        if (r == reads / 10)
+            rss_early = rss_kib();
+    }
+    long rss_last = rss_kib();
+    double best = 0, median = 0, worst = 0;
+    qsort(took, (size_t)reads, sizeof(double), cmp_double);
+    best = took[0];
+    median = took[reads / 2];
+    worst = took[reads - 1];
+    printf("summary\treads\t%ld\n", reads);
+    printf("summary\tseconds\t%.4f\t%.4f\t%.4f\n", best, median, worst);
+    printf("summary\tvalues\t%zu\n", values);
+    printf("summary\tquota_users\t%zu\n", quota_users);
+    printf("summary\trss_kib\t%ld\t%ld\t%ld\n", rss_first, rss_early, rss_last);
+    free(took);
+    if (stub_shutdown_cb != NULL)
+        stub_shutdown_cb();
+    stub_reset();
+    return 0;
+}

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""The performance benchmark of issue 5: prints every figure and ratio.
+
+    python3 tests/bench/bench_quota.py [--build build] [--users 2000,10000]
+                                        [--reads 3] [--mem-reads 10000]
+
+Needs root (a private Dovecot, tests/integration/dovecot_fixture.py) and the
+built tests/bench/bench_plugin and bench_parse (scripts/bench.sh builds
+them).  Figures, never pass/fail: the goals are printed next to them.
+
+  1. all-user quota, QuotaUsers "*", through the plugin's read callback
+     (tests/bench/bench_plugin: the real plugin code with collectd's API
+     stubbed), against `doveadm quota get -A` run locally, same server,
+     same run; for each user count.
+  2. remote (TCP) per-user quota: users per second with 1 and 2
+     connections.
+  3. a scan spread over reads (QuotaInterval): the longest read against
+     Timeout, and whether every user was read within QuotaInterval.
+  4. reply parsing MB/s on a synthetic reply of tens of MB; instructions
+     per quota row (callgrind) and ns per row, excluding dispatch.
+  5. resident memory across many reads; allocations per row.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+import dovecot_fixture  # noqa: E402
+from dovecot_fixture import DovecotServer, bulk_users  # noqa: E402
+
+
+def out(*parts):
+    print("\t".join(str(p) for p in parts), flush=True)
+
+
+def best_of(n, fn):
+    return min(fn() for _ in range(n))
+
+
+def time_doveadm_all(d):
+    t0 = time.monotonic()
+    r = d.doveadm_run("quota", "get", "-A", timeout=600)
+    took = time.monotonic() - t0
+    if r.returncode not in (0, 75):     # 75: some user's quota failed
+        raise RuntimeError("doveadm quota get -A: %s" % r.stderr[-500:])
+    return took
+
+
+def run_plugin(build, options, reads=1, quiet=True, timeout=900):
+    exe = os.path.join(build, "tests", "bench", "bench_plugin")
+    args = [exe, "--reads", str(reads)] + (["--quiet"] if quiet else [])
+    args += ["%s=%s" % kv for kv in options.items()]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError("bench_plugin failed: %s\n%s" % (r.stdout[-2000:],
+                                                             r.stderr[-2000:]))
+    summary, per_read = {}, []
+    for line in r.stdout.splitlines():
+        f = line.split("\t")
+        if f[0] == "summary":
+            summary[f[1]] = f[2:]
+        elif f[0] == "read":
+            per_read.append((float(f[2]), int(f[3]), int(f[4])))
+    summary["stderr"] = r.stderr
+    summary["per_read"] = per_read
+    return summary
+
+
+def plugin_read_seconds(build, options, nusers, reads):
+    s = run_plugin(build, options, reads=reads)
+    got = int(s["quota_users"][0])
+    if got != nusers:
+        raise RuntimeError("the plugin reported %d users of %d; options %r; log:\n%s"
+                           % (got, nusers, options, s["stderr"][-2000:]))
+    return float(s["seconds"][0])
+
+
+def base_options(d, **more):
+    o = {"CollectStats": "false", "CollectWho": "false", "QuotaUsers": "*",
+         "Interval": "600", "Timeout": "500"}
+    o.update(more)
+    return o
+
+
+def socket_options(d, **more):
+    return base_options(d, Socket=d.doveadm_socket, **more)
+
+
+def tcp_options(d, **more):
+    return base_options(d, Host="127.0.0.1", Port=str(d.doveadm_port),
+                        Password=d.password, **more)
+
+
+def supported(build, d, option, value):
+    """True when this build of the plugin knows option (older builds: no)."""
+    exe = os.path.join(build, "tests", "bench", "bench_plugin")
+    r = subprocess.run([exe, "--reads", "1", "--quiet", "Socket=" + d.doveadm_socket,
+                        "CollectStats=false", "CollectQuota=false",
+                        "%s=%s" % (option, value)], capture_output=True, text=True,
+                       timeout=60)
+    return r.returncode == 0
+
+
+def goal1_2(build, counts, reads, tcp_max):
+    for n in counts:
+        with DovecotServer(users=bulk_users(n), metrics=False) as d:
+            out("server", "users=%d" % n, d.version)
+            d.doveadm_run("quota", "get", "-A", timeout=600)   # creates the maildirs
+            doveadm_s = best_of(reads, lambda: time_doveadm_all(d))
+            out("goal1", "users=%d" % n, "doveadm quota get -A (local CLI)",
+                "%.3f s" % doveadm_s)
+            scan = supported(build, d, "QuotaScan", "true")
+            variants = [("per-user, Connections 2, UNIX socket",
+                         socket_options(d, Connections="2",
+                                        **({"QuotaScan": "false"} if scan else {})))]
+            if scan:
+                variants.insert(0, ("server-side scan, Connections 2, UNIX socket",
+                                    socket_options(d, Connections="2", QuotaScan="true")))
+            for what, opts in variants:
+                s = plugin_read_seconds(build, opts, n, reads)
+                out("goal1", "users=%d" % n, "plugin read: " + what, "%.3f s" % s,
+                    "ratio %.2fx of doveadm -A" % (s / doveadm_s), "(goal <= 1.5x, aim 1.2x)")
+            if n > tcp_max:
+                continue
+            per_conn = {}
+            for c in (1, 2, 4):
+                s = plugin_read_seconds(build, tcp_options(d, Connections=str(c)), n, reads)
+                per_conn[c] = n / s
+                out("goal2", "users=%d" % n, "TCP per-user, Connections %d" % c,
+                    "%.3f s" % s, "%.0f users/s" % per_conn[c])
+            out("goal2", "users=%d" % n, "throughput 2 connections / 1",
+                "%.2fx" % (per_conn[2] / per_conn[1]), "(goal >= 1.7x on 2 cores)")
+
+
+def goal3(build, n=2000):
+    with DovecotServer(users=bulk_users(n), metrics=False) as d:
+        d.doveadm_run("quota", "get", "-A", timeout=600)
+        if not supported(build, d, "QuotaInterval", "60"):
+            out("goal3", "QuotaInterval", "not in this build")
+            return
+        # Timeout well under one whole TCP per-user scan: the scan must be
+        # spread over reads.
+        interval, timeout, quota_interval = 2.0, 1.0, 10.0
+        reads = int(quota_interval / interval) + 1
+        opts = tcp_options(d, Connections="2", Interval=str(interval),
+                           Timeout=str(timeout), QuotaInterval=str(quota_interval))
+        s = run_plugin(build, opts, reads=reads, quiet=False)
+        longest = max(t for t, _, _ in s["per_read"])
+        users = sum(u for _, _, u in s["per_read"][:-1])
+        out("goal3", "users=%d" % n, "TCP per-user, Timeout %.1f s, QuotaInterval %.0f s"
+            % (timeout, quota_interval), "longest read %.3f s" % longest,
+            "users read in %d reads: %d of %d" % (reads - 1, users, n),
+            "(goal: every read <= Timeout, every user once per QuotaInterval)")
+
+
+def callgrind_instr(exe, users, func):
+    f = "/tmp/bench-callgrind.%d.%s" % (os.getpid(), func)
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no",
+                        "--toggle-collect=" + func, "--callgrind-out-file=" + f,
+                        exe, "rows", str(users)], capture_output=True, text=True,
+                       timeout=600)
+    try:
+        m = re.search(r"Collected : (\d+)", r.stderr)
+        if not m:
+            raise RuntimeError("callgrind: %s" % r.stderr[-1000:])
+        return int(m.group(1))
+    finally:
+        if os.path.exists(f):
+            os.unlink(f)
+
+
+def goal4(build):
+    exe = os.path.join(build, "tests", "bench", "bench_parse")
+    r = subprocess.run([exe, "mbps", "32"], capture_output=True, text=True, timeout=600)
+    vals = dict(line.split("\t", 1) for line in r.stdout.splitlines())
+    out("goal4", "synthetic quota reply %.1f MB, %s rows" % (int(vals["bytes"]) / 1e6,
+                                                          vals["rows"]),
+        "parse %s MB/s" % vals["parse_mbps"], "parse+decode %s MB/s" % vals["decode_mbps"])
+    r = subprocess.run([exe, "rows", "20000"], capture_output=True, text=True, timeout=600)
+    vals = dict(line.split("\t", 1) for line in r.stdout.splitlines())
+    out("goal4", "40000 rows, one reply per user", "decode %s ns/row" % vals["decode_ns_per_row"],
+        "submit %s ns/row" % vals["submit_ns_per_row"], "(dispatch excluded; goal < 1000 ns/row)")
+    if shutil.which("valgrind") is None:
+        out("goal4", "callgrind", "valgrind not installed")
+        return vals
+    small, large = 1000, 5000
+    per_row = {}
+    for func in ("measure_decode", "measure_submit"):
+        a = callgrind_instr(exe, small, func)
+        b = callgrind_instr(exe, large, func)
+        k = 2 if func == "measure_submit" else 1   # submit runs twice
+        per_row[func] = (b - a) / k / ((large - small) * 2)
+    out("goal4", "callgrind instructions per quota row",
+        "parse+decode %.0f" % per_row["measure_decode"],
+        "submit %.0f" % per_row["measure_submit"],
+        "total %.0f" % sum(per_row.values()))
+    return vals
+
+
+def goal5(build, mem_reads, vals):
+    out("goal5", "allocations per quota row", "parse+decode %s" % vals["decode_allocs_per_row"],
+        "submit %s" % vals["submit_allocs_per_row"])
+    with DovecotServer(users=bulk_users(20), metrics=True) as d:
+        opts = socket_options(d, CollectStats="true", CollectWho="true",
+                              Interval="10", Timeout="5")
+        t0 = time.monotonic()
+        s = run_plugin(build, opts, reads=mem_reads, timeout=3600)
+        first, early, last = s["rss_kib"]
+        out("goal5", "%d reads (stats, who, quota of 20 users, UNIX socket) in %.0f s"
+            % (mem_reads, time.monotonic() - t0),
+            "RSS KiB after read 1: %s, read %d: %s, read %d: %s" % (first, mem_reads // 10 + 1,
+                                                                  early, mem_reads, last))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--users", default="2000,10000")
+    ap.add_argument("--reads", type=int, default=3)
+    ap.add_argument("--tcp-max-users", type=int, default=2000,
+                    help="goal 2 (per-user over TCP) only up to this many users")
+    ap.add_argument("--mem-reads", type=int, default=10000)
+    ap.add_argument("--skip", default="", help="comma list of goals to skip, e.g. 5")
+    a = ap.parse_args()
+    skip = set(x for x in a.skip.split(",") if x)
+    out("machine", "%d cores" % os.cpu_count(), os.uname().release,
+        "load %.2f %.2f %.2f" % os.getloadavg())
+    counts = [int(x) for x in a.users.split(",") if x]
+    if "1" not in skip:
+        goal1_2(a.build, counts, a.reads, a.tcp_max_users)
+    if "3" not in skip:
+        goal3(a.build)
+    vals = goal4(a.build)
+    if "5" not in skip:
+        goal5(a.build, a.mem_reads, vals)
+    out("machine", "load after %.2f %.2f %.2f" % os.getloadavg())
+
+
+if __name__ == "__main__":
+    main()
