@@ -193,6 +193,8 @@ static int flush_net(tls_transport *t, dva_error *err)
     return 0;
 }
 
+static int handshake_io_failed(tls_transport *t, const dva_error *io, dva_error *err);
+
 /* Reads ciphertext from the inner transport into OpenSSL. Bytes read (> 0),
  * 0 if none now, DVA_IO_EOF, or -1 (err set). */
 static ssize_t fill_net(tls_transport *t, dva_error *err)
@@ -202,6 +204,8 @@ static ssize_t fill_net(tls_transport *t, dva_error *err)
     ssize_t n = dva_transport_read(t->inner, buf, sizeof(buf), &rerr);
     if (n == DVA_IO_EOF || n == 0)
         return n;
+    if (n < 0 && t->phase == PHASE_HANDSHAKE)
+        return handshake_io_failed(t, &rerr, err);
     if (n < 0)
         return fail_sticky(t, err, rerr.code, "%s", rerr.message);
     if (t->received < PEEK_MAX) {
@@ -292,6 +296,22 @@ static int plain_server(tls_transport *t, dva_error *err)
                        "answered the TLS hello with \"%s\"; %s",
                        t->description, dva_quote(shown, sizeof(shown), t->peek, n),
                        plain_server_hint(t));
+}
+
+/* The connection broke during the handshake. A plain server that closes on
+ * the TLS hello while it is still unread makes the kernel send a reset,
+ * which may arrive before (and discard) what the server wrote. */
+static int handshake_io_failed(tls_transport *t, const dva_error *io, dva_error *err)
+{
+    if (spoke_plain(t))
+        return plain_server(t, err);
+    if (t->received == 0)
+        return fail_sticky(t, err, DVA_ERR_TLS,
+                           "%s: server did not speak TLS (plain doveadm server?): the "
+                           "connection broke on the TLS hello (%s); %s",
+                           t->description, io->message, plain_server_hint(t));
+    return fail_sticky(t, err, DVA_ERR_TLS, "%s: the TLS handshake broke off: %s",
+                       t->description, io->message);
 }
 
 static int handshake_failed(tls_transport *t, dva_error *err)

@@ -38,6 +38,7 @@ typedef enum {
     SERVE_STARTTLS_ECHO, /* plain "STARTTLS\n", then as SERVE_TLS_ECHO */
     SERVE_PLAIN_MINUS,   /* a plain doveadm server: "-\n" and close */
     SERVE_SILENT,        /* accept, read, never answer */
+    SERVE_RESET,         /* accept, wait for the hello, reset the connection */
 } serve_mode;
 
 typedef struct {
@@ -118,6 +119,16 @@ static int serve(int fd, serve_mode mode)
         char buf[512];
         (void)read(fd, buf, sizeof(buf));
         return write(fd, "-\n", 2) == 2 ? 0 : 30;
+    }
+    case SERVE_RESET: {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
+        if (poll(&p, 1, WAIT_MS) != 1 ||
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close)) !=
+                0)
+            return 40;
+        close(fd); /* with the hello unread: a reset */
+        return 0;
     }
     case SERVE_SILENT: {
         /* Until the client gives up (EOF), bounded by WAIT_MS. */
@@ -359,6 +370,14 @@ static void test_plain_server(void **state)
                    "TLS hello with \"-\\x0a\"");
 }
 
+static void test_reset_on_hello(void **state)
+{
+    (void)state;
+    expect_refused(SERVE_RESET, TLS_DIR "ca.pem", "localhost",
+                   "server did not speak TLS (plain doveadm server?): the connection "
+                   "broke on the TLS hello");
+}
+
 static void test_silent_server_is_named_on_timeout(void **state)
 {
     (void)state;
@@ -447,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_wrong_ca),
         cmocka_unit_test(test_host_mismatch),
         cmocka_unit_test(test_plain_server),
+        cmocka_unit_test(test_reset_on_hello),
         cmocka_unit_test(test_silent_server_is_named_on_timeout),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_scrape_with_unloadable_ca),
