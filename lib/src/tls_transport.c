@@ -243,8 +243,10 @@ static int begin_tls(tls_transport *t, dva_error *err)
     t->net_in = BIO_new(BIO_s_mem());
     t->net_out = BIO_new(BIO_s_mem());
     if (t->ssl == NULL || t->net_in == NULL || t->net_out == NULL) {
+        SSL_free(t->ssl);
         BIO_free(t->net_in);
         BIO_free(t->net_out);
+        t->ssl = NULL;
         t->net_in = t->net_out = NULL;
         return fail_sticky(t, err, DVA_ERR_NOMEM, "%s: cannot start TLS: %s",
                            t->description, openssl_reason());
@@ -273,8 +275,7 @@ static int begin_tls(tls_transport *t, dva_error *err)
     }
     if (ok != 1)
         return fail_sticky(t, err, DVA_ERR_USAGE,
-                           "%s: cannot use \"%s\" as the TLS "
-                           "server name: %s",
+                           "%s: cannot use \"%s\" as the TLS server name: %s",
                            t->description, t->server_name, openssl_reason());
     t->phase = PHASE_HANDSHAKE;
     t->received = 0;
