@@ -1,8 +1,8 @@
 /* collectd plugin "dovecot": module registration and the per-instance
- * read callback. Configuration mapping, value submission and notifications
- * live in plugin_config.c, plugin_submit.c and plugin_notify.c; the wire
- * protocol lives in libdoveadm (lib/), which this file only drives through
- * its scrape API.
+ * read callback. Configuration mapping, the scrape plan, value submission
+ * and notifications live in plugin_config.c, plugin_plan.c,
+ * plugin_submit.c and plugin_notify.c; the wire protocol lives in
+ * libdoveadm (lib/), which this file only drives through its scrape API.
  *
  * Lifecycle: the config callback validates every <Instance> block (collectd
  * refuses to start on an error); init turns each instance (or the default
@@ -21,6 +21,7 @@
 #include "plugin_config.h"
 #include "plugin_log.h"
 #include "plugin_notify.h"
+#include "plugin_plan.h"
 #include "plugin_submit.h"
 
 typedef struct {
@@ -89,36 +90,6 @@ static int dovecot_read(user_data_t *ud)
     return 0;
 }
 
-static void build_plan(dvp_instance *inst)
-{
-    const dva_settings *s = &inst->config.settings;
-    dva_scrape_plan *p = &inst->plan;
-    memset(p, 0, sizeof(*p));
-    p->socket_path = s->host == NULL ? s->socket_path : NULL;
-    p->host = s->host;
-    p->port = s->port;
-    p->password = s->password;
-    p->tls = dva_settings_tls_options(s);
-    p->server_name = s->server_name;
-    p->stats = s->collect_stats;
-    p->who = s->collect_who;
-    p->quota = s->collect_quota;
-    p->mailbox = s->collect_mailbox;
-    p->users = (const char *const *)s->quota_users;
-    p->nusers = s->nquota_users;
-    p->user_masks = (const char *const *)s->quota_masks;
-    p->nuser_masks = s->nquota_masks;
-    p->mailbox_masks = (const char *const *)s->mailboxes;
-    p->nmailbox_masks = s->nmailboxes;
-    p->mailbox_fields = dvp_mailbox_fields;
-    p->nmailbox_fields = DVP_MAILBOX_NFIELDS;
-    p->connections = s->connections;
-    uint64_t ms = (uint64_t)(inst->config.timeout * 1000.0 + 0.5);
-    p->timeout_ms = ms > 0 ? ms : 1;
-    p->log = dvp_lib_log;
-    p->log_ctx = &inst->log;
-}
-
 /* Takes over *config (zeroed) and registers the instance's read. */
 static int instance_start(dvp_instance_config *config)
 {
@@ -136,7 +107,7 @@ static int instance_start(dvp_instance_config *config)
     cdtime_t interval = DOUBLE_TO_CDTIME_T(inst->config.interval);
 
     dvp_logger_init(&inst->log, s->name, s->password);
-    build_plan(inst);
+    dvp_plan_init(&inst->plan, s, inst->config.timeout, &inst->log);
     dvp_submit_init(&inst->submit, s->name, s->report_host, interval, &inst->log);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
                     s->quota_failure, &inst->log);
