@@ -71,6 +71,10 @@ static bool block_tag(tokens *t, bool *closing, const char **name)
     size_t len = strlen(last);
     if (len > 0 && last[len - 1] == '>')
         last[len - 1] = '\0';
+    if (t->n > 1 && last[0] == '\0') { /* <Instance "name"> ends in a lone '>' */
+        free(last);
+        t->n--;
+    }
     *name = first + (*closing ? 2 : 1);
     return true;
 }
