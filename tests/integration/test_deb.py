@@ -1,7 +1,8 @@
 """The Debian package, installed for real: `cpack -G DEB` in the build tree
-($DVA_BUILD_DIR), `dpkg -i`, then Debian's stock collectd configuration
-reads a private Dovecot through the installed drop-in, and the values land
-where stock collectd writes them (rrdtool). `dpkg --purge` afterwards.
+($DVA_BUILD_DIR), `dpkg -i`, then the installed check tool and Debian's
+stock collectd configuration read a private Dovecot through the installed
+drop-in, and the values land where stock collectd writes them (rrdtool).
+`dpkg --purge` afterwards.
 
 This test changes the system (it installs a package): it needs root and is
 labelled `system` (skip it with `ctest -LE system` or DVA_SKIP_SYSTEM_TESTS=1
@@ -49,6 +50,8 @@ STOCK_CONF = "/usr/share/doc/collectd-core/examples/collectd.conf"
 DROP_IN = "/etc/collectd/collectd.conf.d/dovecot.conf"
 PLUGIN = "/usr/lib/collectd/dovecot.so"
 MAN_PAGE = "/usr/share/man/man5/collectd-dovecot.5.gz"
+TOOL = "/usr/bin/dovecot-collectd-check"
+TOOL_MAN_PAGE = "/usr/share/man/man1/dovecot-collectd-check.1.gz"
 COLLECTD = shutil.which("collectd", path="/usr/sbin:/usr/bin") or "/usr/sbin/collectd"
 RRDTOOL = shutil.which("rrdtool") or "/usr/bin/rrdtool"
 WAIT = 30.0   # seconds: bound of any wait
@@ -139,19 +142,21 @@ class DebPackageTest(unittest.TestCase):
 
     def test_installed_files_and_conffile(self):
         files = _run("dpkg", "-L", PACKAGE).stdout.splitlines()
-        for path in (PLUGIN, DROP_IN, MAN_PAGE,
+        for path in (PLUGIN, DROP_IN, MAN_PAGE, TOOL, TOOL_MAN_PAGE,
                      "/usr/share/doc/%s/README.md" % PACKAGE):
             self.assertIn(path, files)
             self.assertTrue(os.path.isfile(path), path)
         conffiles = _run("dpkg-query", "-W", "-f=${Conffiles}", PACKAGE).stdout
         self.assertIn(DROP_IN, conffiles)
 
-    def test_man_page_renders(self):
-        r = _run("man", "-l", MAN_PAGE, env=dict(os.environ, MANWIDTH="80", MANPAGER="cat",
-                                                 PAGER="cat"))
+    def test_man_pages_render(self):
+        env = dict(os.environ, MANWIDTH="80", MANPAGER="cat", PAGER="cat")
+        r = _run("man", "-l", MAN_PAGE, env=env)
         for heading in ("OPTIONS", "VALUES", "NOTIFICATIONS", "TROUBLESHOOTING"):
             self.assertIn(heading, r.stdout)
         self.assertIn("QuotaWarning", r.stdout)
+        r = _run("man", "-l", TOOL_MAN_PAGE, env=env)
+        self.assertIn("EXIT STATUS", r.stdout)
 
     # -- stock collectd + the installed drop-in ------------------------------
     def test_stock_collectd_reads_dovecot_through_the_drop_in(self):
@@ -166,6 +171,14 @@ class DebPackageTest(unittest.TestCase):
             # the scratch directories; the stock configuration is unchanged.
             script = ('mount --bind "$1" /run && mount --bind "$2" /var/lib/collectd && '
                       'exec "$3" -f -C "$4"')
+            # The installed tool, with the installed drop-in, as an
+            # administrator would test access first.
+            r = _run("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                     'mount --bind "$1" /run && exec "$2" -f "$3" -F nagios',
+                     "sh", run_dir, TOOL, DROP_IN, check=False)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertTrue(r.stdout.startswith("DOVECOT OK - /run/dovecot/doveadm-server "
+                                                "answered"), r.stdout)
             log = open(os.path.join(self.tmp, "collectd.out"), "w+")
             proc = subprocess.Popen(
                 ["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
