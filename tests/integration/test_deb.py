@@ -66,6 +66,18 @@ def _run(*args, timeout=60, check=True, **kw):
     return r
 
 
+def _dpkg(*args, env=None):
+    """dpkg ARGS, waiting (bounded) while another process holds dpkg's lock:
+    the machine may be installing packages for something else."""
+    deadline = time.monotonic() + 120
+    while True:
+        r = subprocess.run(["dpkg"] + list(args), capture_output=True, text=True,
+                           timeout=120, env=env)
+        if r.returncode == 0 or "lock" not in r.stderr or time.monotonic() > deadline:
+            return r
+        time.sleep(0.5)
+
+
 def _installed(package):
     r = _run("dpkg-query", "-W", "-f=${Status}", package, check=False)
     return r.returncode == 0 and "install ok installed" in r.stdout
@@ -117,7 +129,10 @@ class DebPackageTest(unittest.TestCase):
         cls.deb = debs[0]
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         try:
-            _run("dpkg", "-i", cls.deb, env=env)
+            r = _dpkg("-i", cls.deb, env=env)
+            if r.returncode != 0:
+                raise AssertionError("dpkg -i %s exited %d:\n%s%s"
+                                     % (cls.deb, r.returncode, r.stdout, r.stderr))
         except BaseException:
             cls._purge()
             shutil.rmtree(cls.tmp, ignore_errors=True)
@@ -125,7 +140,7 @@ class DebPackageTest(unittest.TestCase):
 
     @classmethod
     def _purge(cls):
-        subprocess.run(["dpkg", "--purge", PACKAGE], capture_output=True, timeout=60)
+        _dpkg("--purge", PACKAGE)
 
     @classmethod
     def tearDownClass(cls):
