@@ -3,12 +3,15 @@
 # build-fuzz and runs each for a bounded time, starting from a scratch copy
 # of its committed seed corpus (tests/fuzz/corpus/<target>, left untouched).
 # Fails when any target crashes, leaks, hangs or trips a sanitizer; the
-# input that did it is kept in build-fuzz/artifacts/.
+# input that did it is kept in <build dir>/artifacts/.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]    (default: 10, all)
 #
 # FUZZ_MAX_LEN bounds the input size (default 4096 bytes); FUZZ_ARGS adds
-# libFuzzer options (e.g. FUZZ_ARGS=-runs=2000000 with SECONDS large).
+# libFuzzer options (e.g. FUZZ_ARGS=-runs=2000000 with SECONDS large);
+# FUZZ_BUILD_DIR builds elsewhere than build-fuzz (a long run keeps its
+# binaries while build-fuzz is rebuilt); FUZZ_WORKDIR keeps the grown corpora and the logs there (default: a
+# temporary directory, removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,13 +28,19 @@ else
   done
 fi
 
-CC=clang cmake -S . -B build-fuzz -DDVA_FUZZ=ON -DDVA_BUILD_PLUGIN=OFF \
+build=${FUZZ_BUILD_DIR:-build-fuzz}
+CC=clang cmake -S . -B "$build" -DDVA_FUZZ=ON -DDVA_BUILD_PLUGIN=OFF \
   -DDVA_BUILD_TESTS=OFF -DDVA_WERROR=ON >/dev/null
-cmake --build build-fuzz -j"$(nproc)" >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
 
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-artifacts=$root/build-fuzz/artifacts
+if [ -n "${FUZZ_WORKDIR:-}" ]; then
+  mkdir -p "$FUZZ_WORKDIR"
+  scratch=$(cd "$FUZZ_WORKDIR" && pwd)
+else
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+fi
+artifacts=$root/$build/artifacts
 mkdir -p "$artifacts"
 
 failed=0
@@ -46,7 +55,7 @@ for t in "${targets[@]}"; do
   # One process at a time (the machine is shared); TMPDIR holds the config
   # target's scratch files.
   # shellcheck disable=SC2086 # FUZZ_ARGS is a list of options
-  if (cd "$scratch" && TMPDIR=$scratch "$root/build-fuzz/tests/fuzz/fuzz_$t" \
+  if (cd "$scratch" && TMPDIR=$scratch "$root/$build/tests/fuzz/fuzz_$t" \
     -max_total_time="$secs" -max_len="${FUZZ_MAX_LEN:-4096}" -timeout=10 \
     -rss_limit_mb=2048 -dict="$root/$dict" -artifact_prefix="$artifacts/$t-" \
     -print_final_stats=1 ${FUZZ_ARGS:-} "$scratch/$t" >"$log" 2>&1); then

@@ -125,6 +125,37 @@ def userlist_seeds():
     return seeds
 
 
+def client_seeds():
+    """fuzz_client: options byte, plan byte, the server's bytes."""
+    unix, tcp = b"+\n", b"-\n+\n"
+    no_pw, pw = b"\x00", b"\x01"
+    who, stats = b"\x00", b"\x01"
+
+    def quota(n, late=False):
+        return bytes([2 | ((n - 1) << 4) | (4 | 8 if late else 0)])
+
+    return {
+        "who": no_pw + who + unix + capture("who.bin"),
+        "who_tcp": pw + who + tcp + capture("who_tcp.bin"),
+        "stats_dump": no_pw + stats + unix + capture("stats_dump.bin"),
+        "quota_alice": no_pw + quota(1) + unix + capture("quota_alice.bin"),
+        "quota_dave": no_pw + quota(1) + unix + capture("quota_dave.bin"),
+        "pipelined_quota": no_pw + quota(3) + unix + capture("pipelined_quota.bin"),
+        "pipelined_quota-late": no_pw + quota(3, True) + unix
+        + capture("pipelined_quota.bin"),
+        "pipelined_quota-chunks": bytes([0x80 | (3 << 4) | (1 << 1)]) + quota(3)
+        + unix + capture("pipelined_quota.bin"),
+        "hazard_quota_then_who": no_pw + quota(2) + unix
+        + capture("hazard_quota_then_who.bin"),
+        "auth_ok_tcp": pw + quota(1) + capture("auth_ok_tcp.bin")
+        + capture("quota_bob.bin"),
+        "auth_bad_tcp": pw + quota(1) + capture("auth_bad_tcp.bin"),
+        "auth_needed": no_pw + quota(1) + capture("auth_bad_tcp.bin"),
+        "version_bad": no_pw + quota(1) + capture("version_bad.bin"),
+        "unknown_command": no_pw + quota(1) + unix + capture("unknown_command.bin"),
+    }
+
+
 def config_seeds():
     """fuzz_config: instance name line, then Option=Value lines."""
     return {
@@ -153,6 +184,7 @@ TARGETS = {
     "mailbox": mailbox_seeds,
     "userlist": userlist_seeds,
     "config": config_seeds,
+    "client": client_seeds,
 }
 
 
