@@ -15,6 +15,9 @@ packages=(
   dpkg-dev file                         # cpack -G DEB: dpkg-shlibdeps computes Depends
   rrdtool                               # the .deb test reads what stock collectd wrote;
                                         # the demo draws its graphs (rrdtool graph)
+  # scripts/fuzz.sh: libFuzzer ships with clang; its runtime (and the
+  # sanitizers') is in libclang-rt-14-dev, which clang only recommends
+  clang libclang-rt-14-dev
 )
 
 missing=()

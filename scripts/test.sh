@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what it needs (Debian 12), builds with -Werror,
 # runs every test (unit, plugin, integration against a real Dovecot and a
-# real collectd), then runs them again built with ASan + UBSan.
+# real collectd), then runs them again built with ASan + UBSan, then runs
+# every fuzz target briefly (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +19,7 @@ cmake --build build-asan -j"$jobs"
 # load dovecot.so into it) run in the first pass only.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE e2e
+
+# A short fuzzing pass (5 s per target) from the committed corpus:
+# catches a regression that crashes on the seeds or on inputs near them.
+scripts/fuzz.sh 5

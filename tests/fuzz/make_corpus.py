@@ -125,6 +125,12 @@ def userlist_seeds():
     return seeds
 
 
+def roundtrip_seeds():
+    """fuzz_roundtrip: separator byte, values (the captures cut at TAB)."""
+    return {path.stem: b"\t" + path.read_bytes()
+            for path in sorted(CAPTURES.glob("*.bin")) if path.stat().st_size > 8}
+
+
 def client_seeds():
     """fuzz_client: options byte, plan byte, the server's bytes."""
     unix, tcp = b"+\n", b"-\n+\n"
@@ -185,6 +191,7 @@ TARGETS = {
     "userlist": userlist_seeds,
     "config": config_seeds,
     "client": client_seeds,
+    "roundtrip": roundtrip_seeds,
 }
 
 
