@@ -92,8 +92,8 @@ static void check_settings(const dva_settings *s)
     fuzz_check(s->port >= 1 && s->port <= 65535, "port in range");
     fuzz_check(s->host == NULL || s->password != NULL, "TCP has a password");
     fuzz_check(s->password == NULL || s->password[0] != '\0', "no empty password");
-    fuzz_check(s->password == NULL || strpbrk(s->password, "\r\n") == NULL,
-               "a password is one line");
+    fuzz_check(s->password_file == NULL || strpbrk(s->password, "\r\n") == NULL,
+               "a password from a file is its first line");
     fuzz_check(s->timeout == 0 || s->interval == 0 || s->timeout < s->interval,
                "Timeout below Interval");
     fuzz_check(s->connections >= 1 && s->connections <= 64, "connections in range");

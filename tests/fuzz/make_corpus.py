@@ -114,6 +114,14 @@ def mailbox_seeds():
     }
 
 
+def oldstats_seeds():
+    """fuzz_oldstats: generation 2.3 (2), scope, default fields (0), keep
+    the top 3 by column 1, shape; the captures are from Dovecot 2.3."""
+    scopes = ["global", "domain", "user", "ip"]
+    return {"oldstats_" + name: bytes([2, i, 0, 1, 3]) + SHAPE_OK
+            + capture("oldstats_%s.bin" % name) for i, name in enumerate(scopes)}
+
+
 def userlist_seeds():
     seeds = {}
     for name in ["user_list", "user_list_nomatch"]:
@@ -191,6 +199,7 @@ TARGETS = {
     "userlist": userlist_seeds,
     "config": config_seeds,
     "client": client_seeds,
+    "oldstats": oldstats_seeds,
     "roundtrip": roundtrip_seeds,
 }
 
