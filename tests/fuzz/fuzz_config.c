@@ -90,6 +90,7 @@ static void check_settings(const dva_settings *s)
 {
     fuzz_check((s->socket_path != NULL) != (s->host != NULL), "Socket xor Host");
     fuzz_check(s->port >= 1 && s->port <= 65535, "port in range");
+    fuzz_check(s->tls == DVA_TLS_NONE || s->host != NULL, "TLS only with Host");
     fuzz_check(s->host == NULL || s->password != NULL, "TCP has a password");
     fuzz_check(s->password == NULL || s->password[0] != '\0', "no empty password");
     fuzz_check(s->password_file == NULL || strpbrk(s->password, "\r\n") == NULL,

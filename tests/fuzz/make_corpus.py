@@ -184,6 +184,12 @@ def config_seeds():
                       b"QuotaUser=bob@example.com\nQuotaWarning=80\nQuotaFailure=95\n"
                       b"CollectMailbox=true\nMailbox=INBOX\nMailbox=Sent\n"
                       b"ReportHost=mail\nConnections=4\n",
+        "tls": b"mail1\nHost=mail1.example.com\nTLS=tls\nPasswordFile=pw\n"
+               b"ServerName=mail.example.com\nVerifyHost=true\n",
+        "starttls-noverify": b"mail1\nHost=192.0.2.1\nTLS=starttls\nCACert=pw\n"
+                             b"VerifyPeer=false\nPassword=secret\n",
+        "cleartext": b"mail1\nHost=192.0.2.1\nPassword=secret\n"
+                     b"AllowCleartextPassword=true\n",
         "open-passwordfile": b"x\nHost=h\nPasswordFile=pw-open\n",
         "missing-value": b"x\nPort\n",
         "typo": b"x\nSockt=/run/dovecot/doveadm-server\n",
