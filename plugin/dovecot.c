@@ -23,6 +23,7 @@
 #include "plugin_notify.h"
 #include "plugin_plan.h"
 #include "plugin_submit.h"
+#include "plugin_versions.h"
 
 typedef struct {
     dvp_instance_config config; /* owns the settings the rest borrows */
@@ -30,6 +31,7 @@ typedef struct {
     dvp_logger log;
     dvp_submit submit;
     dvp_notify notify;
+    dvp_versions versions;
 } dvp_instance;
 
 /* Instances configured but not started yet (config -> init). */
@@ -82,6 +84,7 @@ static int dovecot_read(user_data_t *ud)
     cdtime_t now = cdtime();
     dvp_submit_result(&inst->submit, &result, now);
     dvp_notify_result(&inst->notify, &result, now);
+    inst->plan.generation = dvp_versions_after_read(&inst->versions, &result);
     dva_scrape_result_free(&result);
     /* 0 even when Dovecot is down: bool-up = 0 and the FAILURE notification
      * report it. A non-zero return would make collectd double this read's
@@ -108,6 +111,7 @@ static int instance_start(dvp_instance_config *config)
 
     dvp_logger_init(&inst->log, s->name, s->password);
     dvp_plan_init(&inst->plan, s, inst->config.timeout, &inst->log);
+    dvp_versions_init(&inst->versions, s->generation, &inst->log);
     dvp_submit_init(&inst->submit, s->name, s->report_host, interval, &inst->log);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
                     s->quota_failure, &inst->log);

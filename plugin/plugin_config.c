@@ -100,7 +100,8 @@ static int set_option(dva_config *config, const char *instance,
         if (i == 1 && !dva_config_repeatable(opt->key)) {
             config_error(
                 "instance \"%s\": option %s takes one value, but %d are given; "
-                "only QuotaUser, QuotaUsers and Mailbox take several",
+                "only QuotaUser, QuotaUsers, Mailbox, OldStats and "
+                "OldStatsColumns take several",
                 instance, opt->key, opt->values_num);
             return -1;
         }
@@ -117,7 +118,10 @@ static bool collects_something(const dva_settings *s)
 {
     bool per_user = (s->collect_quota || s->collect_mailbox) &&
                     (s->nquota_users > 0 || s->nquota_masks > 0);
-    return s->collect_stats || s->collect_who || per_user;
+    bool oldstats = false;
+    for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++)
+        oldstats = oldstats || s->oldstats[i];
+    return s->collect_stats || s->collect_who || per_user || oldstats;
 }
 
 /* The checks that need collectd's view (interval, identifier limits). */
@@ -142,7 +146,8 @@ static int check_instance(dvp_instance_config *ic, double default_interval)
     }
     if (!collects_something(s)) {
         config_error("instance \"%s\" collects nothing: enable CollectStats or "
-                     "CollectWho, or name users with QuotaUser or QuotaUsers",
+                     "CollectWho, name users with QuotaUser or QuotaUsers, or "
+                     "add OldStats",
                      s->name);
         return -1;
     }

@@ -33,4 +33,11 @@ void dvp_plan_init(dva_scrape_plan *p, const dva_settings *s, double timeout,
     p->timeout_ms = ms > 0 ? ms : 1;
     p->log = dvp_lib_log;
     p->log_ctx = log;
+    p->generation = s->generation;
+    for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++)
+        p->oldstats[i] = s->oldstats[i];
+    p->oldstats_fields = (const char *const *)s->oldstats_columns;
+    p->noldstats_fields = s->noldstats_columns;
+    p->oldstats_sort_by = s->oldstats_sort_by;
+    p->oldstats_top = s->oldstats_top;
 }

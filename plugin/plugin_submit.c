@@ -272,6 +272,37 @@ static void submit_user(batch *b, const dva_scrape_user *u)
     }
 }
 
+/* Old statistics: counters as DERIVE (a reset_timestamp change is a
+ * counter reset, which DERIVE ignores), num_connected_sessions as a gauge;
+ * reset_timestamp and last_update are not values. */
+static void submit_oldstats_scope(batch *b, const dva_scrape_oldstats *o)
+{
+    char scope[16];
+    snprintf(scope, sizeof(scope), "old_%s", dva_oldstats_scope_name(o->layout.scope));
+    for (size_t r = 0; r < o->stats.nrows; r++) {
+        const dva_oldstats_row *row = &o->stats.rows[r];
+        for (size_t c = row->key != NULL ? 1 : 0; c < o->layout.ncolumns; c++) {
+            const char *column = o->layout.columns[c];
+            char name[DVA_OLDSTATS_FIELD_MAX + 4];
+            bool time = dva_oldstats_column_is_time(column);
+            snprintf(name, sizeof(name), "%s%s", column, time ? "_us" : "");
+            const char *parts[] = {scope, row->key != NULL ? row->key : name, name};
+            size_t nparts = row->key != NULL ? 3 : 2;
+            if (strcmp(column, "num_connected_sessions") == 0)
+                gauge(b, "gauge", parts, nparts, (double)row->values[c]);
+            else if (dva_oldstats_column_is_counter(column))
+                derive(b, "derive", parts, nparts, row->values[c], false);
+        }
+    }
+}
+
+static void submit_oldstats(batch *b, const dva_scrape_result *r)
+{
+    for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++)
+        if (step_ok(&r->oldstats[i].step))
+            submit_oldstats_scope(b, &r->oldstats[i]);
+}
+
 size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
                          cdtime_t when)
 {
@@ -280,6 +311,7 @@ size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
     submit_self(&b, result);
     submit_stats(&b, result);
     submit_who(&b, result);
+    submit_oldstats(&b, result);
     for (size_t i = 0; i < result->nusers; i++)
         submit_user(&b, &result->users[i]);
     dvp_map_clear(&submit->seen);

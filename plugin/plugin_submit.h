@@ -31,6 +31,14 @@
  *   mailbox status        email_count       <user>-<mailbox>-messages
  *                         email_count       <user>-<mailbox>-unseen
  *                         email_size        <user>-<mailbox>     (vsize bytes)
+ *   old stats, global     derive            old_global-<column>  (counters;
+ *   (OldStats, Dovecot                        times as <column>_us, e.g.
+ *   2.2/2.3)                                  old_global-user_cpu_us)
+ *                         gauge             old_global-num_connected_sessions
+ *   old stats, per key    derive            old_<scope>-<key>-<column>
+ *   (domain, user, ip;    gauge             old_<scope>-<key>-
+ *   top OldStatsTop)                          num_connected_sessions
+ *                         (reset_timestamp and last_update are not values)
  *
  * Rules:
  * - Nothing comes from a step that failed (its error is not DVA_OK); quota

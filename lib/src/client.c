@@ -10,6 +10,7 @@
 #include "base64.h"
 #include "bytebuf.h"
 #include "doveadm/escape.h"
+#include "doveadm/version.h"
 
 #define VERSION_LINE "VERSION\tdoveadm-server\t1\t0\n"
 #define STARTTLS_LINE "STARTTLS\n"
@@ -593,9 +594,11 @@ static bool process_replies(dva_client *c, dva_result *result)
             const char *name = dva_status_name(result->reply.status);
             const char *text = result->reply.status_text;
             bool extra = text[0] != '\0' && strcmp(text, name) != 0;
-            dva_fail(&result->error, DVA_ERR_COMMAND, "%s failed on %s: %s%s%s",
+            const char *hint = dva_status_hint(result->reply.status);
+            dva_fail(&result->error, DVA_ERR_COMMAND, "%s failed on %s: %s%s%s%s%s%s",
                      head->label, dva_transport_describe(c->transport), name,
-                     extra ? " " : "", extra ? text : "");
+                     extra ? " " : "", extra ? text : "", hint != NULL ? " (" : "",
+                     hint != NULL ? hint : "", hint != NULL ? ")" : "");
         }
         queue_pop(c);
         return true;

@@ -16,15 +16,24 @@
 #define MAX_CONNECTIONS 64
 #define DEFAULT_MAX_USERS 100000
 #define DEFAULT_MAILBOX_MASK "INBOX"
+#define DEFAULT_OLDSTATS_SORT "num_cmds"
 
 static const char *const default_mailbox_fields[] = {"messages", "unseen", "vsize"};
 
-typedef enum { JOB_STATS, JOB_WHO, JOB_USERS, JOB_QUOTA, JOB_MAILBOX } job_kind;
+typedef enum {
+    JOB_STATS,
+    JOB_WHO,
+    JOB_USERS,
+    JOB_QUOTA,
+    JOB_MAILBOX,
+    JOB_OLDSTATS,  /* mask: the scope */
+    JOB_QUOTA_ALL, /* 2.4: `quota get -A` iterated by the server */
+} job_kind;
 
 typedef struct {
     job_kind kind;
     size_t user; /* JOB_QUOTA, JOB_MAILBOX */
-    size_t mask; /* JOB_USERS, JOB_MAILBOX */
+    size_t mask; /* JOB_USERS, JOB_MAILBOX, JOB_OLDSTATS */
     bool retried;
 } job;
 
@@ -56,6 +65,7 @@ typedef struct {
     size_t masks_pending;
     dva_strset user_set;
     dva_result res;
+    dva_generation_evidence evidence;
 } scrape;
 
 /* ---- bookkeeping ---- */
@@ -176,6 +186,12 @@ static void fail_job(scrape *s, const job *j, const dva_error *err)
     case JOB_MAILBOX:
         fail_step(&job_user(s, j)->mailbox_step, err);
         break;
+    case JOB_OLDSTATS:
+        fail_step(&s->result->oldstats[j->mask].step, err);
+        break;
+    case JOB_QUOTA_ALL:
+        fail_step(&s->result->users_step, err);
+        break;
     }
 }
 
@@ -214,6 +230,13 @@ static int send_job(scrape *s, conn *cn, size_t index)
         }
         user = job_user(s, j)->name;
         break;
+    case JOB_OLDSTATS:
+        dva_oldstats_command(&cmd, &s->result->oldstats[j->mask].layout);
+        break;
+    case JOB_QUOTA_ALL:
+        /* Server-wide: no username, the server iterates every user. */
+        dva_quota_command(&cmd);
+        break;
     }
     dva_request req = dva_command_request(&cmd, user, job_tag(index));
     if (dva_client_send(cn->client, &req, &err) < 0) {
@@ -229,7 +252,8 @@ static void start_solo(scrape *s, job_kind kind, size_t mask)
     long index = add_job(s, (job){.kind = kind, .mask = mask});
     conn *cn = index < 0 ? NULL : open_conn(s, false);
     if (cn != NULL) {
-        if (send_job(s, cn, (size_t)index) == 0 && kind == JOB_USERS)
+        if (send_job(s, cn, (size_t)index) == 0 &&
+            (kind == JOB_USERS || kind == JOB_QUOTA_ALL))
             s->masks_pending++;
         return;
     }
@@ -362,6 +386,119 @@ static void handle_users(scrape *s)
     dva_userlist_free(&list);
 }
 
+static void handle_oldstats(scrape *s, size_t scope)
+{
+    dva_scrape_oldstats *o = &s->result->oldstats[scope];
+    dva_error err;
+    take_reply(s, &o->reply);
+    o->step.attempted = true;
+    if (dva_oldstats_decode(&o->reply, &o->layout, &o->stats, &err) < 0) {
+        o->step.error = err;
+        return;
+    }
+    if (scope == DVA_OLDSTATS_GLOBAL || s->plan->oldstats_top == 0)
+        return;
+    const char *by = s->plan->oldstats_sort_by != NULL ? s->plan->oldstats_sort_by
+                                                       : DEFAULT_OLDSTATS_SORT;
+    long column = dva_oldstats_column(&o->layout, by);
+    if (column < 0) {
+        dva_fail(&o->step.error, DVA_ERR_USAGE,
+                 "old-stats scope %s has no column \"%s\" to keep the top rows by",
+                 dva_oldstats_scope_name((dva_oldstats_scope)scope), by);
+        dva_oldstats_free(&o->stats);
+        return;
+    }
+    dva_oldstats_keep_top(&o->stats, (size_t)column, s->plan->oldstats_top);
+}
+
+/* 2.4's `quota get -A` without a username: rows of every user, each row
+ * naming its user. Users known already (configured ones, which have their
+ * own request) are skipped; the others are added with their rows. */
+static void handle_quota_all(scrape *s)
+{
+    dva_scrape_result *r = s->result;
+    dva_quota all = {0};
+    dva_error err;
+    r->users_step.attempted = true;
+    if (dva_quota_decode(&r->quota_all_reply, NULL, &all, &err) < 0) {
+        r->users_step.error = err;
+        return;
+    }
+    long *owner = all.nrows > 0 ? calloc(all.nrows, sizeof(*owner)) : NULL;
+    if (all.nrows > 0 && owner == NULL) {
+        dva_fail(&r->users_step.error, DVA_ERR_NOMEM, "out of memory");
+        dva_quota_free(&all);
+        return;
+    }
+    size_t first_new = r->nusers;
+    for (size_t i = 0; i < all.nrows; i++) {
+        const char *name = all.rows[i].user;
+        if (i > 0 && strcmp(name, all.rows[i - 1].user) == 0) {
+            owner[i] = owner[i - 1];
+            continue;
+        }
+        owner[i] = -1;
+        for (size_t u = first_new; u < r->nusers; u++)
+            if (strcmp(r->users[u].name, name) == 0)
+                owner[i] = (long)u;
+        if (owner[i] < 0 && !dva_strset_has(&s->user_set, name))
+            owner[i] = add_user(s, name);
+    }
+    for (size_t u = first_new; u < r->nusers; u++) {
+        dva_scrape_user *user = &r->users[u];
+        size_t n = 0;
+        for (size_t i = 0; i < all.nrows; i++)
+            n += owner[i] == (long)u;
+        user->quota.rows = calloc(n, sizeof(dva_quota_row));
+        user->quota_step.attempted = true;
+        if (user->quota.rows == NULL) {
+            dva_fail(&user->quota_step.error, DVA_ERR_NOMEM, "out of memory");
+            continue;
+        }
+        for (size_t i = 0; i < all.nrows; i++)
+            if (owner[i] == (long)u)
+                user->quota.rows[user->quota.nrows++] = all.rows[i];
+        if (s->plan->mailbox) {
+            for (size_t m = 0; m < s->n_mb_masks; m++) {
+                long i = add_job(s, (job){.kind = JOB_MAILBOX, .user = u, .mask = m});
+                if (i >= 0)
+                    queue_mail_job(s, (size_t)i);
+            }
+        }
+    }
+    free(owner);
+    dva_quota_free(&all);
+}
+
+/* The command name a job sends, for the generation signals. */
+static const char *job_command_name(const scrape *s, const job *j)
+{
+    switch (j->kind) {
+    case JOB_STATS:
+        return "stats dump -f";
+    case JOB_WHO:
+        return "who";
+    case JOB_USERS:
+        return "user";
+    case JOB_QUOTA:
+    case JOB_QUOTA_ALL:
+        return "quota get";
+    case JOB_MAILBOX:
+        return "mailbox status";
+    case JOB_OLDSTATS:
+        return s->result->oldstats[j->mask].layout.gen == DVA_GEN_22 ? "stats dump"
+                                                                     : "oldstats dump";
+    }
+    return "";
+}
+
+static void observe(scrape *s, const job *j)
+{
+    bool server_wide = j->kind != JOB_QUOTA && j->kind != JOB_MAILBOX;
+    dva_generation_note(&s->evidence, job_command_name(s, j), server_wide,
+                        &s->res.reply);
+}
+
 static void handle_success(scrape *s, const job *j)
 {
     dva_scrape_result *r = s->result;
@@ -401,6 +538,13 @@ static void handle_success(scrape *s, const job *j)
             u->mailbox_step.error = err;
         break;
     }
+    case JOB_OLDSTATS:
+        handle_oldstats(s, j->mask);
+        break;
+    case JOB_QUOTA_ALL:
+        take_reply(s, &r->quota_all_reply);
+        handle_quota_all(s);
+        break;
     }
 }
 
@@ -413,8 +557,10 @@ static void handle_result(scrape *s)
     job_kind kind = j->kind;
     dva_errcode code = s->res.error.code;
 
-    if (code == DVA_OK || code == DVA_ERR_COMMAND)
+    if (code == DVA_OK || code == DVA_ERR_COMMAND) {
         s->result->up = true;
+        observe(s, j);
+    }
     if (code == DVA_OK) {
         handle_success(s, j);
     } else if (code == DVA_ERR_CLOSED && !j->retried &&
@@ -429,7 +575,7 @@ static void handle_result(scrape *s)
             record_down(s, &s->res.error);
         fail_job(s, j, &s->res.error);
     }
-    if (kind == JOB_USERS)
+    if (kind == JOB_USERS || kind == JOB_QUOTA_ALL)
         s->masks_pending--;
 }
 
@@ -515,6 +661,48 @@ static void run_loop(scrape *s)
             free_conn(&s->conns[i]);
 }
 
+static void mark_unsupported(dva_scrape_step *step, const char *why)
+{
+    step->unsupported = true;
+    dva_fail(&step->error, DVA_ERR_COMMAND, "%s", why);
+}
+
+static void start_stats(scrape *s)
+{
+    if (s->plan->generation == DVA_GEN_22) {
+        mark_unsupported(&s->result->stats_step,
+                         "stats dump -f (the statistics of Dovecot 2.3 and later) does "
+                         "not exist on Dovecot 2.2; read its old statistics with "
+                         "OldStats instead");
+        return;
+    }
+    start_solo(s, JOB_STATS, 0);
+}
+
+static void start_oldstats(scrape *s)
+{
+    const dva_scrape_plan *p = s->plan;
+    for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++) {
+        dva_scrape_oldstats *o = &s->result->oldstats[i];
+        if (!p->oldstats[i])
+            continue;
+        if (p->generation == DVA_GEN_24) {
+            mark_unsupported(&o->step,
+                             "Dovecot 2.4 has no old statistics (old_stats and "
+                             "`oldstats dump` were removed); use CollectStats");
+            continue;
+        }
+        dva_error err;
+        if (dva_oldstats_layout_init(&o->layout, p->generation, (dva_oldstats_scope)i,
+                                     p->oldstats_fields, p->noldstats_fields,
+                                     &err) < 0) {
+            fail_step(&o->step, &err);
+            continue;
+        }
+        start_solo(s, JOB_OLDSTATS, i);
+    }
+}
+
 static int check_plan(const dva_scrape_plan *p, dva_error *err)
 {
     if ((p->socket_path == NULL) == (p->host == NULL))
@@ -524,11 +712,14 @@ static int check_plan(const dva_scrape_plan *p, dva_error *err)
         return dva_fail(err, DVA_ERR_USAGE, "port %u is not between 1 and 65535",
                         p->port);
     bool per_user = (p->quota || p->mailbox) && (p->nusers > 0 || p->nuser_masks > 0);
-    if (!p->stats && !p->who && !per_user)
+    bool oldstats = false;
+    for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++)
+        oldstats = oldstats || p->oldstats[i];
+    if (!p->stats && !p->who && !per_user && !oldstats)
         return dva_fail(
             err, DVA_ERR_USAGE,
-            "the plan reads nothing: enable stats or who, or name users for "
-            "quota or mailbox status");
+            "the plan reads nothing: enable stats, who or old-stats scopes, or "
+            "name users for quota or mailbox status");
     if (p->timeout_ms == 0)
         return dva_fail(err, DVA_ERR_USAGE, "a plan needs a timeout");
     if (p->connections > MAX_CONNECTIONS)
@@ -563,8 +754,8 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
     bool per_user = plan->quota || plan->mailbox;
     /* Solo connections, the mail connections, and as many again for
      * retries after a server process died. */
-    s.max_conns_opened =
-        2 + (per_user ? plan->nuser_masks : 0) + 2 * s.mail_connections;
+    s.max_conns_opened = 2 + (per_user ? plan->nuser_masks : 0) +
+                         2 * s.mail_connections + DVA_OLDSTATS_NSCOPES;
 
     if (plan->host != NULL && plan->tls.mode != DVA_TLS_NONE) {
         /* Once per read: the CA file may have been renewed meanwhile. */
@@ -578,12 +769,22 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
         }
     }
     if (plan->stats)
-        start_solo(&s, JOB_STATS, 0);
+        start_stats(&s);
     if (plan->who)
         start_solo(&s, JOB_WHO, 0);
+    start_oldstats(&s);
     if (per_user) {
-        for (size_t m = 0; m < plan->nuser_masks; m++)
+        bool quota_all = plan->quota && plan->generation == DVA_GEN_24;
+        for (size_t m = 0; m < plan->nuser_masks; m++) {
+            /* 2.4 iterates all users itself: one request instead of
+             * `user *` and one request per user. */
+            if (quota_all && strcmp(plan->user_masks[m], "*") == 0) {
+                start_solo(&s, JOB_QUOTA_ALL, m);
+                quota_all = false;
+                continue;
+            }
             start_solo(&s, JOB_USERS, m);
+        }
         for (size_t i = 0; i < plan->nusers; i++) {
             long u = add_user(&s, plan->users[i]);
             if (u >= 0)
@@ -594,6 +795,7 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
 
     if (!result->up && result->down_reason.code == DVA_OK && s.njobs > 0)
         dva_fail(&result->down_reason, DVA_ERR_CONNECT, "no request could be made");
+    result->observed = dva_generation_decide(&s.evidence, &result->observed_by);
     result->duration_ms = dva_now_ms() - start;
     dva_result_clear(&s.res);
     dva_strset_free(&s.user_set);
@@ -611,6 +813,11 @@ void dva_scrape_result_free(dva_scrape_result *r)
     dva_who_summary_free(&r->who_summary);
     dva_who_free(&r->who);
     dva_reply_free(&r->who_reply);
+    for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++) {
+        dva_oldstats_free(&r->oldstats[i].stats);
+        dva_reply_free(&r->oldstats[i].reply);
+    }
+    dva_reply_free(&r->quota_all_reply);
     for (size_t i = 0; i < r->nusers; i++) {
         dva_scrape_user *u = &r->users[i];
         free(u->name);

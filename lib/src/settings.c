@@ -22,6 +22,8 @@
 #define DEFAULT_QUOTA_WARNING 90.0
 #define DEFAULT_QUOTA_FAILURE 98.0
 #define DEFAULT_CONNECTIONS 2
+#define DEFAULT_OLDSTATS_TOP 20
+#define MAX_OLDSTATS_TOP 100000
 
 typedef enum {
     KIND_TEXT,
@@ -30,7 +32,10 @@ typedef enum {
     KIND_BOOL,
     KIND_PERCENT,
     KIND_COUNT,
-    KIND_TLS_MODE
+    KIND_TLS_MODE,
+    KIND_GENERATION, /* DovecotVersion */
+    KIND_SCOPE,      /* OldStats */
+    KIND_TOP,        /* OldStatsTop */
 } value_kind;
 
 typedef struct {
@@ -68,6 +73,12 @@ static const option_doc docs[] = {
     {"VerifyHost", KIND_BOOL, false, false, "VerifyHost true"},
     {"ServerName", KIND_TEXT, false, false, "ServerName \"mail.example.com\""},
     {"AllowCleartextPassword", KIND_BOOL, false, false, "AllowCleartextPassword false"},
+    {"DovecotVersion", KIND_GENERATION, false, false, "DovecotVersion \"2.3\""},
+    {"OldStats", KIND_SCOPE, true, false, "OldStats \"global\" \"user\""},
+    {"OldStatsTop", KIND_TOP, false, false, "OldStatsTop 20"},
+    {"OldStatsSortBy", KIND_TEXT, false, false, "OldStatsSortBy \"num_cmds\""},
+    {"OldStatsColumns", KIND_TEXT, true, false,
+     "OldStatsColumns \"user_cpu\" \"sys_cpu\" \"mail_read_count\""},
 };
 #define NOPTS (sizeof(docs) / sizeof(docs[0]))
 
@@ -96,6 +107,11 @@ static cfg_opt_t cfg_opts[] = {
     CFG_BOOL("VerifyHost", cfg_true, CFGF_NONE),
     CFG_STR("ServerName", NULL, CFGF_NODEFAULT),
     CFG_BOOL("AllowCleartextPassword", cfg_false, CFGF_NONE),
+    CFG_STR("DovecotVersion", "auto", CFGF_NONE),
+    CFG_STR_LIST("OldStats", NULL, CFGF_NODEFAULT),
+    CFG_INT("OldStatsTop", DEFAULT_OLDSTATS_TOP, CFGF_NONE),
+    CFG_STR("OldStatsSortBy", "num_cmds", CFGF_NONE),
+    CFG_STR_LIST("OldStatsColumns", NULL, CFGF_NODEFAULT),
     CFG_END(),
 };
 
@@ -226,6 +242,12 @@ static const char *expectation(value_kind kind)
         return "a whole number from 1 to 64";
     case KIND_TLS_MODE:
         return "\"none\", \"starttls\" or \"tls\"";
+    case KIND_GENERATION:
+        return "auto, 2.2, 2.3 or 2.4";
+    case KIND_SCOPE:
+        return "global, domain, user or ip";
+    case KIND_TOP:
+        return "a whole number from 0 (every row) to 100000";
     }
     return "a valid value";
 }
@@ -288,6 +310,19 @@ static bool in_range(const dva_config *c, const option_doc *doc)
         return true;
     case KIND_TLS_MODE:
         return tls_mode_of(cfg_getstr(cfg, doc->name)) >= 0;
+    case KIND_GENERATION: {
+        dva_generation g;
+        return dva_generation_parse(cfg_getstr(cfg, doc->name), &g);
+    }
+    case KIND_SCOPE: {
+        dva_oldstats_scope scope;
+        unsigned n = cfg_size(cfg, doc->name);
+        return dva_oldstats_scope_parse(cfg_getnstr(cfg, doc->name, n - 1), &scope);
+    }
+    case KIND_TOP: {
+        long v = cfg_getint(cfg, doc->name);
+        return v >= 0 && v <= MAX_OLDSTATS_TOP;
+    }
     }
     return false;
 }
@@ -398,6 +433,56 @@ static int read_password_file(const dva_config *c, dva_settings *s,
     return rc;
 }
 
+/* OldStats* together with DovecotVersion: the column set must build for
+ * every scope asked for, and the sort column must be one of them. */
+static int check_oldstats(const dva_config *c, dva_settings *s, dva_error *err)
+{
+    static const char *const needs_scope[] = {"OldStatsTop", "OldStatsSortBy",
+                                              "OldStatsColumns"};
+    bool any = false;
+    for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++)
+        any = any || s->oldstats[i];
+    for (size_t i = 0; !any && i < sizeof(needs_scope) / sizeof(needs_scope[0]); i++)
+        if (c->seen[find_doc(needs_scope[i])])
+            return dva_fail(err, DVA_ERR_USAGE,
+                            "instance \"%s\": option %s is given without OldStats; add "
+                            "OldStats \"user\" (or global, domain, ip) or remove %s",
+                            c->name, needs_scope[i], needs_scope[i]);
+    if (!any)
+        return 0;
+    if (s->generation == DVA_GEN_24)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "instance \"%s\": option OldStats: Dovecot 2.4 has no old "
+                        "statistics (old_stats was removed); remove OldStats or fix "
+                        "DovecotVersion",
+                        c->name);
+    for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++) {
+        if (!s->oldstats[i])
+            continue;
+        dva_oldstats_layout l;
+        dva_error why;
+        if (dva_oldstats_layout_init(&l, s->generation, (dva_oldstats_scope)i,
+                                     (const char *const *)s->oldstats_columns,
+                                     s->noldstats_columns, &why) < 0)
+            return dva_fail(err, DVA_ERR_USAGE,
+                            "instance \"%s\": option OldStatsColumns: %s List the "
+                            "fields after num_cmds in the header of `doveadm "
+                            "oldstats dump %s`, e.g. %s",
+                            c->name, why.message,
+                            dva_oldstats_scope_name((dva_oldstats_scope)i),
+                            docs[find_doc("OldStatsColumns")].example);
+        if (i != DVA_OLDSTATS_GLOBAL && s->oldstats_top > 0 &&
+            dva_oldstats_column(&l, s->oldstats_sort_by) < 0)
+            return dva_fail(err, DVA_ERR_USAGE,
+                            "instance \"%s\": option OldStatsSortBy: \"%s\" is not a "
+                            "column of the %s scope; use a counter such as num_cmds, "
+                            "num_logins or one of OldStatsColumns",
+                            c->name, s->oldstats_sort_by,
+                            dva_oldstats_scope_name((dva_oldstats_scope)i));
+    }
+    return 0;
+}
+
 static int check_together(const dva_config *c, dva_settings *s, dva_error *err)
 {
     cfg_t *cfg = c->cfg;
@@ -428,6 +513,8 @@ static int check_together(const dva_config *c, dva_settings *s, dva_error *err)
                         "instance \"%s\": option Timeout: %g seconds is not below the "
                         "Interval of %g seconds; lower Timeout",
                         c->name, s->timeout, s->interval);
+    if (check_oldstats(c, s, err) < 0)
+        return -1;
     if (s->quota_warning > 0 && s->quota_failure > 0 &&
         s->quota_failure < s->quota_warning)
         return dva_fail(
@@ -573,7 +660,17 @@ int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
     s->verify_host = cfg_getbool(cfg, "VerifyHost");
     s->server_name = dup_opt(cfg, "ServerName");
     s->allow_cleartext_password = cfg_getbool(cfg, "AllowCleartextPassword");
-    if (s->name == NULL ||
+    /* Both were checked when set; the defaults parse. */
+    (void)dva_generation_parse(cfg_getstr(cfg, "DovecotVersion"), &s->generation);
+    for (unsigned i = 0; i < cfg_size(cfg, "OldStats"); i++) {
+        dva_oldstats_scope scope;
+        if (dva_oldstats_scope_parse(cfg_getnstr(cfg, "OldStats", i), &scope))
+            s->oldstats[scope] = true;
+    }
+    s->oldstats_top = (size_t)cfg_getint(cfg, "OldStatsTop");
+    s->oldstats_sort_by = dup_opt(cfg, "OldStatsSortBy");
+    if (s->name == NULL || s->oldstats_sort_by == NULL ||
+        dup_list(cfg, "OldStatsColumns", &s->oldstats_columns, &s->noldstats_columns) ||
         dup_list(cfg, "QuotaUser", &s->quota_users, &s->nquota_users) ||
         dup_list(cfg, "QuotaUsers", &s->quota_masks, &s->nquota_masks) ||
         dup_list(cfg, "Mailbox", &s->mailboxes, &s->nmailboxes))
@@ -638,6 +735,8 @@ void dva_settings_free(dva_settings *s)
     free_list(s->quota_users, s->nquota_users);
     free_list(s->quota_masks, s->nquota_masks);
     free_list(s->mailboxes, s->nmailboxes);
+    free_list(s->oldstats_columns, s->noldstats_columns);
+    free(s->oldstats_sort_by);
     memset(s, 0, sizeof(*s));
 }
 

@@ -1,21 +1,25 @@
 /* Server generations: names and the detection signals.
  *
- * Signals, from the most to the least reliable:
- * - a status code sent as digits ("-75", "-64"): only 2.2's doveadm server
- *   printed exit codes as numbers; 2.3 and 2.4 print names
- *   (doveadm/client-connection-tcp.c, doveadm_cmd_server_post()).
- * - CHANGED, EXPIRED or REFERRAL: codes 2.4 added to doveadm-util.c's
- *   exit_code_strings (REFERRAL also exists in late 2.3 for proxying, but
- *   a monitored backend does not send it, so it is taken as 2.4).
- * - `oldstats dump` answered with a bare "-": the doveadm server's answer to
- *   an unknown command. 2.3 always has the command (its failure to reach
- *   the old-stats service is a fatal error: the connection closes without
- *   a status), 2.2 names it `stats dump`, so the bare "-" means 2.4, where
- *   old-stats was removed.
- * - `oldstats dump` succeeding: 2.3.
- * A successful `stats dump -f`, `who` or `quota get` looks the same on 2.3
- * and 2.4 and tells nothing: auto then stays undecided and the 2.3 commands
- * (which 2.4 also understands) are used. */
+ * Signals (all from the status line of a reply):
+ * - a numeric code for a server-wide command: 2.2. 2.3 and 2.4 name every
+ *   code of a server-wide command (doveadm/client-connection-tcp.c,
+ *   doveadm_cmd_server_post(), doveadm_exit_code_to_str()). Mail commands
+ *   printed "-%u" up to early 2.3 (doveadm_mail_cmd_server_run()), so a
+ *   numeric code there tells nothing.
+ * - CHANGED, EXPIRED or REFERRAL: 2.4 (doveadm-util.c's exit_code_strings;
+ *   REFERRAL also exists in late 2.3 proxies, which are not monitored
+ *   backends).
+ * - `oldstats dump` succeeding: 2.3 (2.2 calls it `stats dump <scope>`,
+ *   2.4 removed it).
+ * - `oldstats dump` answered with a bare "-" (the server's answer to an
+ *   unknown command; 2.3 always has the command, and when the old-stats
+ *   service is missing its fatal error closes the connection without a
+ *   status): 2.4 or 2.2. `stats dump -f` tells them apart: it succeeds on
+ *   2.4 and fails on 2.2 (whose `stats dump` wants a scope and has no -f).
+ *   With no `stats dump -f` in the read, 2.4 is assumed.
+ * Successful `stats dump -f`, `who` and `quota get` look the same on 2.3
+ * and 2.4 and decide nothing: the 2.3 commands stay in use, and 2.4
+ * understands them. */
 #include "doveadm/version.h"
 
 #include <string.h>
@@ -69,26 +73,72 @@ bool dva_generation_parse(const char *text, dva_generation *out)
     return false;
 }
 
-dva_generation dva_generation_observe(const char *cmd, const dva_reply *reply)
+static bool numeric_code(const dva_reply *reply)
 {
-    if (reply == NULL)
-        return DVA_GEN_AUTO;
-    const char *text = reply->status_text;
-    if (reply->status != DVA_STATUS_OK && text[0] >= '0' && text[0] <= '9')
-        return DVA_GEN_22;
-    switch (reply->status) {
+    const char *t = reply->status_text;
+    return reply->status != DVA_STATUS_OK && t[0] >= '0' && t[0] <= '9';
+}
+
+void dva_generation_note(dva_generation_evidence *ev, const char *cmd, bool server_wide,
+                         const dva_reply *reply)
+{
+    if (reply == NULL || cmd == NULL)
+        return;
+    if (server_wide && numeric_code(reply))
+        ev->numeric = true;
+    if (reply->status == DVA_STATUS_CHANGED || reply->status == DVA_STATUS_EXPIRED ||
+        reply->status == DVA_STATUS_REFERRAL)
+        ev->code24 = true;
+    if (strcmp(cmd, "oldstats dump") == 0) {
+        ev->oldstats_ok = ev->oldstats_ok || reply->status == DVA_STATUS_OK;
+        ev->oldstats_unknown =
+            ev->oldstats_unknown || reply->status == DVA_STATUS_FAILED;
+    } else if (strcmp(cmd, "stats dump -f") == 0) {
+        ev->stats_ok = ev->stats_ok || reply->status == DVA_STATUS_OK;
+        ev->stats_failed = ev->stats_failed || reply->status != DVA_STATUS_OK;
+    }
+}
+
+dva_generation dva_generation_decide(const dva_generation_evidence *ev, const char **by)
+{
+    const char *why = NULL;
+    dva_generation g = DVA_GEN_AUTO;
+    if (ev->numeric) {
+        g = DVA_GEN_22;
+        why = "a server-wide command (numeric status)";
+    } else if (ev->code24) {
+        g = DVA_GEN_24;
+        why = "a mail command (2.4 status code)";
+    } else if (ev->oldstats_ok) {
+        g = DVA_GEN_23;
+        why = "oldstats dump";
+    } else if (ev->oldstats_unknown && ev->stats_failed && !ev->stats_ok) {
+        g = DVA_GEN_22;
+        why = "oldstats dump and stats dump -f (both unknown)";
+    } else if (ev->oldstats_unknown) {
+        g = DVA_GEN_24;
+        why = "oldstats dump (unknown command)";
+    }
+    if (by != NULL)
+        *by = why;
+    return g;
+}
+
+const char *dva_status_hint(dva_status status)
+{
+    switch (status) {
+    case DVA_STATUS_FAILED:
+        return "a bare \"-\": the server does not know this command (for example "
+               "oldstats dump on Dovecot 2.4) or failed without a code";
+    case DVA_STATUS_NUMERIC:
+        return "a numeric code: an exit code of Dovecot 2.2";
     case DVA_STATUS_CHANGED:
+        return "Dovecot 2.4: the data changed while the command ran";
     case DVA_STATUS_EXPIRED:
+        return "Dovecot 2.4: the request expired before it completed";
     case DVA_STATUS_REFERRAL:
-        return DVA_GEN_24;
+        return "Dovecot 2.4: another server holds this user; read it there";
     default:
-        break;
+        return NULL;
     }
-    if (cmd != NULL && strcmp(cmd, "oldstats dump") == 0) {
-        if (reply->status == DVA_STATUS_FAILED)
-            return DVA_GEN_24;
-        if (reply->status == DVA_STATUS_OK)
-            return DVA_GEN_23;
-    }
-    return DVA_GEN_AUTO;
 }

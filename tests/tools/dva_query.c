@@ -15,7 +15,8 @@
  *   who                    who\tUSER\tSERVICE\tCONNECTIONS\tPIDS\tIPS, then
  *                          summary\tSERVICE\tUSERS\tSESSIONS per service and
  *                          total\tUSERS\tSESSIONS
- *   who-sessions           session\tUSER\tSERVICE\tPID\tIP
+ *   who-sessions           session\tUSER\tSERVICE\tPID\tIP (with --generation 2.4
+ *                          also DEST_IP and the alternative usernames)
  *   quota USER...          quota\tUSER\tROOT\tTYPE\tVALUE\tLIMIT\tPERCENT (limit -
  *                          when unlimited; error rows: error error error);
  *                          all users pipelined on one connection, in order
@@ -26,8 +27,13 @@
  *                          global options --generation 2.2|2.3 (default 2.3),
  *                          --top N and --sort COLUMN (default num_cmds)
  *   scrape [--user U]... [--users-mask M]... [--no-stats] [--no-who] [--mailbox]
+ *          [--oldstats SCOPE]...
  *                          runs dva_scrape_run(): scrape\tUP\tCONNECTIONS, then
- *                          the lines above, users\tNAME before each user's rows
+ *                          the lines above, users\tNAME before each user's rows,
+ *                          unsupported\tSTEP\tWHY for steps the generation
+ *                          lacks, observed\tGENERATION\tCOMMAND when the
+ *                          replies told the generation (--generation sets
+ *                          the plan's; --top/--sort apply to --oldstats)
  *   pipeline CMD [ARGS] [-- CMD [ARGS]]...
  *                          the commands above (but scrape) as requests on ONE
  *                          connection, in order: shows what the library refuses
@@ -71,7 +77,7 @@ typedef struct {
 } query;
 
 /* Options of oldstats queries. */
-static dva_generation oldstats_gen = DVA_GEN_23;
+static dva_generation oldstats_gen = DVA_GEN_AUTO; /* AUTO: the 2.3 commands */
 static size_t oldstats_top;
 static const char *oldstats_sort = "num_cmds";
 
@@ -326,10 +332,16 @@ static void print_result(const query *q, const dva_result *res)
     }
     case Q_SESSIONS: {
         dva_who_sessions s;
-        if ((rc = dva_who_sessions_decode(reply, &s, &err)) == 0)
-            for (size_t i = 0; i < s.nrows; i++)
-                printf("session\t%s\t%s\t%s\t%s\n", s.rows[i].user, s.rows[i].service,
+        if ((rc = dva_who_sessions_decode_gen(reply, oldstats_gen, &s, &err)) == 0)
+            for (size_t i = 0; i < s.nrows; i++) {
+                printf("session\t%s\t%s\t%s\t%s", s.rows[i].user, s.rows[i].service,
                        s.rows[i].pid, s.rows[i].ip);
+                if (s.rows[i].dest_ip != NULL)
+                    printf("\t%s", s.rows[i].dest_ip);
+                for (size_t a = 0; a < s.rows[i].nalt; a++)
+                    printf("\t%s", s.rows[i].alt[a]);
+                putchar('\n');
+            }
         dva_who_sessions_free(&s);
         break;
     }
@@ -381,7 +393,7 @@ static int build_command(const query *q, dva_command *cmd, dva_error *err)
         dva_who_command(cmd);
         return 0;
     case Q_SESSIONS:
-        dva_who_sessions_command(cmd);
+        dva_who_sessions_command_gen(cmd, oldstats_gen);
         return 0;
     case Q_QUOTA:
         dva_quota_command(cmd);
@@ -521,6 +533,27 @@ static bool step_failed(const dva_error *err, const dva_error *shown)
     return true;
 }
 
+static void print_oldstats_steps(const dva_scrape_result *r, const dva_error *down)
+{
+    for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++) {
+        const dva_scrape_oldstats *o = &r->oldstats[i];
+        const char *scope = dva_oldstats_scope_name((dva_oldstats_scope)i);
+        if (o->step.unsupported) {
+            printf("unsupported\toldstats-%s\t%s\n", scope, o->step.error.message);
+            continue;
+        }
+        if (!o->step.attempted || step_failed(&o->step.error, down))
+            continue;
+        for (size_t row = 0; row < o->stats.nrows; row++) {
+            const dva_oldstats_row *rw = &o->stats.rows[row];
+            for (size_t c = rw->key != NULL ? 1 : 0; c < o->layout.ncolumns; c++)
+                printf("oldstats\t%s\t%s\t%s\t%llu\n", scope,
+                       rw->key != NULL ? rw->key : "-", o->layout.columns[c],
+                       (unsigned long long)rw->values[c]);
+        }
+    }
+}
+
 static void run_scrape(const target *t, int argc, char **argv)
 {
     const char **users = calloc((size_t)argc, sizeof(*users));
@@ -539,6 +572,7 @@ static void run_scrape(const target *t, int argc, char **argv)
                             .user_masks = masks,
                             .timeout_ms = t->timeout_ms,
                             .log = log_message};
+    bool oldstats_any = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
             users[plan.nusers++] = argv[++i];
@@ -550,11 +584,19 @@ static void run_scrape(const target *t, int argc, char **argv)
             plan.who = false;
         else if (strcmp(argv[i], "--mailbox") == 0)
             plan.mailbox = true;
-        else
+        else if (strcmp(argv[i], "--oldstats") == 0 && i + 1 < argc) {
+            dva_oldstats_scope scope;
+            if (!dva_oldstats_scope_parse(argv[++i], &scope))
+                usage("bad --oldstats scope \"%s\"", argv[i]);
+            plan.oldstats[scope] = oldstats_any = true;
+        } else
             usage("bad scrape option \"%s\"", argv[i]);
     }
+    plan.generation = oldstats_gen;
+    plan.oldstats_top = oldstats_top;
+    plan.oldstats_sort_by = oldstats_sort;
     plan.quota = plan.nusers > 0 || plan.nuser_masks > 0;
-    if (!plan.stats && !plan.who && !plan.quota)
+    if (!plan.stats && !plan.who && !plan.quota && !oldstats_any)
         usage("%s", "scrape has nothing to read: give --user or --users-mask");
 
     dva_scrape_result r;
@@ -566,7 +608,13 @@ static void run_scrape(const target *t, int argc, char **argv)
         if (!r.up)
             print_error(&r.down_reason);
         const dva_error *down = r.up ? NULL : &r.down_reason;
-        if (!step_failed(&r.stats_step.error, down) && r.stats_step.attempted)
+        if (r.observed != DVA_GEN_AUTO)
+            printf("observed\t%s\t%s\n", dva_generation_name(r.observed),
+                   r.observed_by);
+        print_oldstats_steps(&r, down);
+        if (r.stats_step.unsupported)
+            printf("unsupported\tstats\t%s\n", r.stats_step.error.message);
+        else if (!step_failed(&r.stats_step.error, down) && r.stats_step.attempted)
             print_stats(&r.stats);
         if (!step_failed(&r.who_step.error, down) && r.who_step.attempted)
             print_who(&r.who, &r.who_summary);
@@ -604,9 +652,8 @@ int main(int argc, char **argv)
         else if (strcmp(opt, "--password-file") == 0)
             read_password(&t, val);
         else if (strcmp(opt, "--generation") == 0) {
-            if (!dva_generation_parse(val, &oldstats_gen) ||
-                oldstats_gen == DVA_GEN_AUTO)
-                usage("bad --generation (2.2, 2.3 or 2.4)");
+            if (!dva_generation_parse(val, &oldstats_gen))
+                usage("bad --generation (auto, 2.2, 2.3 or 2.4)");
         } else if (strcmp(opt, "--top") == 0)
             oldstats_top = parse_number(val, 1000000, "--top");
         else if (strcmp(opt, "--sort") == 0)

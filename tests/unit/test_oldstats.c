@@ -367,7 +367,9 @@ static void test_names(void **state)
     assert_string_equal(dva_generation_name(DVA_GEN_22), "2.2");
 }
 
-static dva_generation observe(const char *cmd, const char *status_line)
+/* Notes the status line as the reply to cmd into ev. */
+static void note(dva_generation_evidence *ev, const char *cmd, bool server_wide,
+                 const char *status_line)
 {
     dva_parser p;
     dva_reply r;
@@ -380,25 +382,64 @@ static dva_generation observe(const char *cmd, const char *status_line)
     dva_parser_begin(&p, &r, 0);
     assert_int_equal(dva_parser_feed(&p, buf, strlen(buf), &used, &err),
                      DVA_PARSE_DONE);
-    dva_generation g = dva_generation_observe(cmd, &r);
+    dva_generation_note(ev, cmd, server_wide, &r);
     dva_reply_free(&r);
-    return g;
 }
 
-static void test_observe(void **state)
+static dva_generation one(const char *cmd, bool server_wide, const char *status_line)
+{
+    dva_generation_evidence ev = {0};
+    note(&ev, cmd, server_wide, status_line);
+    return dva_generation_decide(&ev, NULL);
+}
+
+static void test_detection(void **state)
 {
     (void)state;
-    assert_int_equal(observe("stats dump", "-64"), DVA_GEN_22);
-    assert_int_equal(observe("quota get", "-67"), DVA_GEN_22);
-    assert_int_equal(observe("quota get", "-NOUSER"), DVA_GEN_AUTO);
-    assert_int_equal(observe("quota get", "-EXPIRED"), DVA_GEN_24);
-    assert_int_equal(observe("quota get", "-CHANGED"), DVA_GEN_24);
-    assert_int_equal(observe("quota get", "-REFERRAL a@b"), DVA_GEN_24);
-    assert_int_equal(observe("oldstats dump", "-"), DVA_GEN_24);
-    assert_int_equal(observe("oldstats dump", "+"), DVA_GEN_23);
-    assert_int_equal(observe("stats dump", "+"), DVA_GEN_AUTO);
-    assert_int_equal(observe("who", "-"), DVA_GEN_AUTO);
-    assert_int_equal(dva_generation_observe("who", NULL), DVA_GEN_AUTO);
+    /* Numeric codes: 2.2 on a server-wide command only (mail commands
+     * printed "-%u" up to early 2.3 too). */
+    assert_int_equal(one("who", true, "-75"), DVA_GEN_22);
+    assert_int_equal(one("quota get", false, "-75"), DVA_GEN_AUTO);
+    assert_int_equal(one("quota get", false, "-NOUSER"), DVA_GEN_AUTO);
+    assert_int_equal(one("quota get", false, "-EXPIRED"), DVA_GEN_24);
+    assert_int_equal(one("quota get", false, "-CHANGED"), DVA_GEN_24);
+    assert_int_equal(one("quota get", false, "-REFERRAL a@b"), DVA_GEN_24);
+    assert_int_equal(one("oldstats dump", true, "+"), DVA_GEN_23);
+    assert_int_equal(one("oldstats dump", true, "-"), DVA_GEN_24);
+    assert_int_equal(one("stats dump -f", true, "+"), DVA_GEN_AUTO);
+    assert_int_equal(one("stats dump -f", true, "-USAGE"), DVA_GEN_AUTO);
+    assert_int_equal(one("who", true, "-"), DVA_GEN_AUTO);
+
+    /* oldstats unknown: 2.4 when stats dump -f works, 2.2 when it fails. */
+    dva_generation_evidence ev = {0};
+    const char *by = NULL;
+    note(&ev, "oldstats dump", true, "-");
+    note(&ev, "stats dump -f", true, "-");
+    assert_int_equal(dva_generation_decide(&ev, &by), DVA_GEN_22);
+    assert_non_null(strstr(by, "stats dump -f"));
+    memset(&ev, 0, sizeof(ev));
+    note(&ev, "oldstats dump", true, "-");
+    note(&ev, "stats dump -f", true, "+");
+    assert_int_equal(dva_generation_decide(&ev, &by), DVA_GEN_24);
+    /* A numeric server-wide code wins over everything. */
+    note(&ev, "who", true, "-64");
+    assert_int_equal(dva_generation_decide(&ev, NULL), DVA_GEN_22);
+    dva_generation_note(&ev, "who", true, NULL); /* ignored */
+    memset(&ev, 0, sizeof(ev));
+    assert_int_equal(dva_generation_decide(&ev, &by), DVA_GEN_AUTO);
+    assert_null(by);
+}
+
+static void test_status_hints(void **state)
+{
+    (void)state;
+    assert_non_null(strstr(dva_status_hint(DVA_STATUS_FAILED), "does not know"));
+    assert_non_null(strstr(dva_status_hint(DVA_STATUS_REFERRAL), "another server"));
+    assert_non_null(dva_status_hint(DVA_STATUS_EXPIRED));
+    assert_non_null(dva_status_hint(DVA_STATUS_CHANGED));
+    assert_non_null(dva_status_hint(DVA_STATUS_NUMERIC));
+    assert_null(dva_status_hint(DVA_STATUS_NOUSER));
+    assert_null(dva_status_hint(DVA_STATUS_OK));
 }
 
 int main(void)
@@ -416,7 +457,8 @@ int main(void)
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_top_ties_and_noop),
         cmocka_unit_test(test_names),
-        cmocka_unit_test(test_observe),
+        cmocka_unit_test(test_detection),
+        cmocka_unit_test(test_status_hints),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     dva_reply_free(&built);

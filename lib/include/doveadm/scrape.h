@@ -7,7 +7,14 @@
  * and only command; per-user `quota get -A` and `mailbox status -A` are
  * pipelined on mail connections, several in parallel. A mail request lost
  * with its connection (the server process died) is retried once on a new
- * connection while time remains. */
+ * connection while time remains.
+ *
+ * Server generations (version.h): 2.2 gets no `stats dump -f` (its
+ * `stats dump` is the old statistics), 2.4 no old statistics; those steps
+ * are marked unsupported instead of being sent. On 2.4 a `QuotaUsers "*"`
+ * mask becomes one server-wide `quota get -A` (the server iterates its
+ * users) instead of `user *` plus a request per user. Each old-stats scope
+ * is a server-wide command on its own fresh connection. */
 #ifndef DOVEADM_SCRAPE_H
 #define DOVEADM_SCRAPE_H
 
@@ -17,9 +24,11 @@
 
 #include "doveadm/client.h"
 #include "doveadm/mailbox.h"
+#include "doveadm/oldstats.h"
 #include "doveadm/quota.h"
 #include "doveadm/stats.h"
 #include "doveadm/tls_transport.h"
+#include "doveadm/version.h"
 #include "doveadm/who.h"
 
 typedef struct {
@@ -47,13 +56,31 @@ typedef struct {
     dva_limits limits;    /* per reply; zero fields: defaults */
     dva_log_fn *log;      /* optional */
     void *log_ctx;
+
+    /* AUTO: the 2.3 commands (2.4 understands them too). */
+    dva_generation generation;
+    bool oldstats[DVA_OLDSTATS_NSCOPES]; /* scopes to read (2.2, 2.3) */
+    const char *const *oldstats_fields;  /* NULL: Dovecot's defaults */
+    size_t noldstats_fields;
+    const char *oldstats_sort_by; /* NULL: num_cmds */
+    size_t oldstats_top;          /* rows kept per keyed scope; 0: all */
 } dva_scrape_plan;
 
 /* A step that can fail on its own: its error is DVA_OK when it worked. */
 typedef struct {
     bool attempted;
     dva_error error;
+    /* Not sent: the server's generation lacks the command; error says
+     * why (attempted stays false). */
+    bool unsupported;
 } dva_scrape_step;
+
+typedef struct {
+    dva_scrape_step step;
+    dva_oldstats_layout layout;
+    dva_reply reply;
+    dva_oldstats stats; /* rows point into reply; top-N applied */
+} dva_scrape_oldstats;
 
 typedef struct {
     char *name;
@@ -81,7 +108,15 @@ typedef struct {
     dva_who who;
     dva_who_summary who_summary;
 
+    dva_scrape_oldstats oldstats[DVA_OLDSTATS_NSCOPES];
+
+    /* What this read's replies told about the server (AUTO: nothing), and
+     * which reply told it (dva_generation_decide()). */
+    dva_generation observed;
+    const char *observed_by;
+
     dva_scrape_step users_step; /* resolving user_masks */
+    dva_reply quota_all_reply;  /* 2.4 `quota get -A`: rows of every user */
     dva_scrape_user *users;     /* configured users, then resolved ones */
     size_t nusers;
 } dva_scrape_result;

@@ -11,6 +11,8 @@
 
 #include "doveadm/error.h"
 #include "doveadm/tls_transport.h"
+#include "doveadm/oldstats.h"
+#include "doveadm/version.h"
 
 #define DVA_DEFAULT_SOCKET "/run/dovecot/doveadm-server"
 #define DVA_DEFAULT_PORT 2425
@@ -35,12 +37,18 @@ typedef struct {
     size_t nmailboxes;
     char *report_host; /* NULL: the front end's host name */
     unsigned connections;
-    dva_tls_mode tls;              /* TLS: none, starttls, tls */
-    char *ca_cert;                 /* CACert; NULL: the system's CAs */
-    bool verify_peer;              /* VerifyPeer */
-    bool verify_host;              /* VerifyHost */
-    char *server_name;             /* ServerName; NULL: Host */
-    bool allow_cleartext_password; /* AllowCleartextPassword */
+    dva_tls_mode tls;                    /* TLS: none, starttls, tls */
+    char *ca_cert;                       /* CACert; NULL: the system's CAs */
+    bool verify_peer;                    /* VerifyPeer */
+    bool verify_host;                    /* VerifyHost */
+    char *server_name;                   /* ServerName; NULL: Host */
+    bool allow_cleartext_password;       /* AllowCleartextPassword */
+    dva_generation generation;           /* DovecotVersion; AUTO: detect */
+    bool oldstats[DVA_OLDSTATS_NSCOPES]; /* OldStats scopes */
+    char **oldstats_columns;             /* OldStatsColumns; none: defaults */
+    size_t noldstats_columns;
+    char *oldstats_sort_by; /* OldStatsSortBy */
+    size_t oldstats_top;    /* OldStatsTop; 0: every row */
 } dva_settings;
 
 typedef struct dva_config dva_config;

@@ -29,9 +29,28 @@ const char *dva_generation_name(dva_generation gen);
  * "2.3.19"). Returns false for anything else. */
 bool dva_generation_parse(const char *text, dva_generation *out);
 
-/* What a reply tells about the generation of the server that sent it:
- * DVA_GEN_AUTO when it tells nothing. cmd is the command name sent
- * ("oldstats dump", "who", ...). */
-dva_generation dva_generation_observe(const char *cmd, const dva_reply *reply);
+/* What one read's replies showed; fill with dva_generation_note(), then
+ * ask dva_generation_decide(). Zero-initialise. */
+typedef struct {
+    bool numeric;          /* a numeric code on a server-wide command */
+    bool code24;           /* CHANGED, EXPIRED or REFERRAL */
+    bool oldstats_ok;      /* `oldstats dump` succeeded */
+    bool oldstats_unknown; /* `oldstats dump` answered a bare "-" */
+    bool stats_ok;         /* `stats dump -f` succeeded */
+    bool stats_failed;     /* `stats dump -f` answered a failure status */
+} dva_generation_evidence;
+
+/* Notes the reply to cmd ("oldstats dump", "stats dump -f", "who", ...);
+ * server_wide: the request had no username. */
+void dva_generation_note(dva_generation_evidence *ev, const char *cmd, bool server_wide,
+                         const dva_reply *reply);
+/* The generation the evidence shows, or AUTO; *by (if not NULL) names the
+ * command whose reply decided. */
+dva_generation dva_generation_decide(const dva_generation_evidence *ev,
+                                     const char **by);
+
+/* A short explanation of a failure status for logs ("the server does not
+ * know this command ..."), or NULL when its name says it all. */
+const char *dva_status_hint(dva_status status);
 
 #endif

@@ -7,9 +7,14 @@
 #include <stdint.h>
 
 #include "doveadm/command.h"
+#include "doveadm/version.h"
 
 #define DVA_WHO_NCOLS 5          /* user, connections, service, (pids), (ips) */
 #define DVA_WHO_SESSIONS_NCOLS 4 /* who -1 on 2.3: user, service, pid, ip */
+/* who -1 on 2.4: user, service, pid, ip, dest_ip, then one column per
+ * alternative username field of the server (their count is not sent). */
+#define DVA_WHO_SESSIONS_24_NCOLS 5
+#define DVA_WHO_MAX_ALT_FIELDS 8
 
 typedef struct {
     const char *user;
@@ -24,6 +29,9 @@ typedef struct {
     const char *service;
     const char *pid;
     const char *ip;
+    const char *dest_ip; /* 2.4; NULL before */
+    size_t nalt;         /* 2.4: alternative usernames, in the server's order */
+    const char *alt[DVA_WHO_MAX_ALT_FIELDS];
 } dva_who_session;
 
 typedef struct {
@@ -60,6 +68,15 @@ int dva_who_sessions_decode(const dva_reply *reply, dva_who_sessions *out,
                             dva_error *err);
 /* Strings point into who's reply. */
 int dva_who_summarize(const dva_who *who, dva_who_summary *out, dva_error *err);
+
+/* `who -1` for a generation: on 2.4 the rows are cut by the decoder
+ * (ncols 0), which takes the smallest width (5 to 5 +
+ * DVA_WHO_MAX_ALT_FIELDS) whose every row has a user, a service and a
+ * numeric pid in place; a reply that fits no width is refused. Other
+ * generations: dva_who_sessions_command() / dva_who_sessions_decode(). */
+void dva_who_sessions_command_gen(dva_command *cmd, dva_generation gen);
+int dva_who_sessions_decode_gen(const dva_reply *reply, dva_generation gen,
+                                dva_who_sessions *out, dva_error *err);
 
 void dva_who_free(dva_who *who);
 void dva_who_sessions_free(dva_who_sessions *sessions);

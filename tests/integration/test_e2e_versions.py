@@ -1,0 +1,161 @@
+"""End to end across Dovecot generations: ONE collectd configuration (the
+same options in three instances, DovecotVersion left at "auto") reads
+- v23: the REAL Dovecot 2.3.19 with the old_stats plugin and service;
+- v22 and v24: scripted servers replaying Dovecot 2.2 and 2.4
+  (fake_doveadm.py; its docstring names the Dovecot sources it follows).
+Checked: each instance detects its generation with one log line, reports
+the values its server has (old statistics as DERIVE with top-N on 2.2 and
+2.3, `stats dump -f` on 2.3 and 2.4, who and quota everywhere), and a
+command its server lacks is logged once, not on every read.
+
+    DVA_PLUGIN=build/plugin/dovecot.so python3 -m unittest -v test_e2e_versions
+"""
+
+import os
+import sys
+import unittest
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from collectd_fixture import CollectdDaemon, dovecot_block, identifier, instance_block  # noqa: E402
+from dovecot_fixture import DovecotServer  # noqa: E402
+from fake_doveadm import FakeDoveadm  # noqa: E402
+
+WAIT = 20.0
+SAME_OPTIONS = {"QuotaUser": "alice@example.com", "OldStats": ["global", "user"],
+                "OldStatsTop": 2}
+
+
+def _plugin_path():
+    p = os.environ.get("DVA_PLUGIN") or os.path.join(_HERE, "..", "..", "build",
+                                                      "plugin", "dovecot.so")
+    return os.path.abspath(p)
+
+
+class SameConfigThreeGenerations(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        plugin = _plugin_path()
+        if not os.path.isfile(plugin):
+            raise unittest.SkipTest("plugin not built: %s" % plugin)
+        cls.d = DovecotServer(old_stats=True, tcp=False)
+        cls.f22 = FakeDoveadm("2.2")
+        cls.f24 = FakeDoveadm("2.4")
+        cls.c = None
+        try:
+            cls.d.start()
+            a = cls.d.imap_login("alice@example.com")
+            a.select("INBOX")
+            a.noop()
+            cls.f22.start()
+            cls.f24.start()
+            block = dovecot_block(
+                instance_block("v23", Socket=cls.d.doveadm_socket, **SAME_OPTIONS),
+                instance_block("v22", Socket=cls.f22.socket, **SAME_OPTIONS),
+                instance_block("v24", Socket=cls.f24.socket, **SAME_OPTIONS))
+            cls.c = CollectdDaemon(block, plugin_path=plugin, interval=1)
+            cls.c.start()
+            # Every instance past detection and a few reads beyond it.
+            for inst in ("v22", "v23", "v24"):
+                cls.c.wait_reads(identifier(inst, "bool", "up"), 4, timeout=WAIT)
+        except BaseException:
+            cls._teardown()
+            raise
+
+    @classmethod
+    def _teardown(cls):
+        try:
+            if cls.c is not None:
+                cls.c.stop()
+                cls.c.cleanup()
+        finally:
+            cls.f22.stop()
+            cls.f24.stop()
+            cls.d.stop()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._teardown()
+
+    def lines(self, inst, *needles):
+        tag = 'instance "%s"' % inst
+        return [line for line in self.c.log_lines()
+                if tag in line and all(n in line for n in needles)]
+
+    def value(self, inst, type_, ti):
+        return self.c.value(identifier(inst, type_, ti))
+
+    def raw(self, inst, type_, ti):
+        """The value as stored (csv, StoreRates false): a DERIVE's counter."""
+        return self.c.csv_last(identifier(inst, type_, ti))
+
+    def values_of(self, inst):
+        return [v for v in self.c.listval() if "/dovecot-%s/" % inst in v]
+
+    def test_detected_once_each(self):
+        for inst, gen in (("v22", "2.2"), ("v23", "2.3"), ("v24", "2.4")):
+            self.assertEqual(len(self.lines(inst, "answers like Dovecot %s" % gen)), 1,
+                             self.c.log_tail())
+            self.assertEqual(len(self.lines(inst, "answers like Dovecot")), 1)
+
+    def test_v23_real_old_stats(self):
+        """Old stats of the real 2.3: global counters as DERIVE, at most
+        OldStatsTop users; new stats and quota as usual."""
+        cli = self.d.doveadm("oldstats", "dump", "global").splitlines()
+        row = dict(zip(cli[0].split("\t"), cli[1].split("\t")))
+        got = self.raw("v23", "derive", "old_global-num_logins")
+        self.assertIsNotNone(got)
+        self.assertLessEqual(got, int(row["num_logins"]))  # it only grows
+        self.assertGreaterEqual(got, 1)
+        users = {v.split("/")[-1] for v in self.values_of("v23")
+                 if v.split("/")[-1].startswith("derive-old_user-")
+                 and v.endswith("-num_cmds")}
+        self.assertTrue(1 <= len(users) <= 2, users)
+        self.assertIsNotNone(self.value("v23", "gauge", "old_global-num_connected_sessions"))
+        self.assertIsNotNone(self.value("v23", "derive", "old_global-user_cpu_us"))
+        self.assertIsNotNone(self.value("v23", "bytes", "alice@example.com-User_quota-used"))
+        self.assertEqual(self.lines("v23", "is not read"), [])
+
+    def test_v22(self):
+        """2.2: old stats through `stats dump <scope>` with the 2.2 columns,
+        top 2 users by num_cmds (carol and bob; alice has fewest); no new
+        stats (one NOTICE); the global scope 2.2.0 lacks: one warning."""
+        self.assertEqual(self.raw("v22", "derive", "old_user-carol@example.org-user_cpu_us"),
+                         12000)
+        # num_cmds grows by 15 a read for carol (the fake): a positive rate
+        self.assertGreater(self.value("v22", "derive", "old_user-carol@example.org-num_cmds"),
+                           0)
+        names = {v.split("/")[-1] for v in self.values_of("v22")}
+        self.assertIn("derive-old_user-bob@example.com-num_cmds", names)
+        self.assertNotIn("derive-old_user-alice@example.com-num_cmds", names)
+        self.assertFalse([n for n in names if n.startswith("derive-imap_command")], names)
+        self.assertEqual(self.value("v22", "bytes", "alice@example.com-User_quota-used"),
+                         120 * 1024)
+        self.assertEqual(self.value("v22", "users", "imap"), 1)
+        self.assertEqual(len(self.lines("v22", "stats dump is not read")), 1)
+        self.assertEqual(len(self.lines("v22", "old statistics (scope global) cannot be "
+                                               "read", "TEMPFAIL 75")), 1,
+                         self.c.log_tail())
+        sent = [a for _, a in self.f22.requests]
+        self.assertEqual(len([a for a in sent if a[:2] == ["stats dump", "-f"]]), 1,
+                         "stats dump -f only in the read that detected 2.2")
+
+    def test_v24(self):
+        """2.4: new stats, no old stats (one NOTICE per scope, and no
+        oldstats dump after detection), quota and who."""
+        self.assertIsNotNone(self.value("v24", "derive", "imap_command"))
+        names = {v.split("/")[-1] for v in self.values_of("v24")}
+        self.assertFalse([n for n in names if "old_" in n], names)
+        self.assertEqual(self.value("v24", "bytes", "alice@example.com-User_quota-used"),
+                         120 * 1024)
+        for scope in ("global", "user"):
+            self.assertEqual(len(self.lines("v24", "old statistics (scope %s) is not read"
+                                            % scope, "Dovecot 2.4 has no")), 1)
+        self.assertEqual(len(self.f24.requests_named("oldstats dump")), 2,
+                         "oldstats dump only in the read that detected 2.4")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,147 @@
+"""libdoveadm (through tests/tools/dva_query) against servers shaped like
+Dovecot 2.2 and 2.4: tests/integration/fake_doveadm.py replays what those
+versions send (its docstring names the Dovecot sources it follows). The
+real Dovecot 2.3 is covered by test_lib.py and test_oldstats.py.
+
+    DVA_QUERY=build/tests/integration/dva_query python3 -m unittest -v test_versions
+"""
+
+import os
+import subprocess
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+from fake_doveadm import FakeDoveadm  # noqa: E402
+
+DVA_QUERY = os.environ.get("DVA_QUERY") or os.path.join(
+    HERE, "..", "..", "build", "tests", "integration", "dva_query")
+
+
+class Out:
+    def __init__(self, p):
+        self.rc, self.stdout, self.stderr = p.returncode, p.stdout, p.stderr
+        self.lines = [line.split("\t") for line in p.stdout.splitlines()]
+
+    def rows(self, kind):
+        return [line[1:] for line in self.lines if line[0] == kind]
+
+    def __repr__(self):
+        return "rc=%d\n%s\n%s" % (self.rc, self.stdout, self.stderr)
+
+
+def query(fake, *args):
+    return Out(subprocess.run([DVA_QUERY, "--socket", fake.socket, "--timeout-ms", "5000"]
+                              + list(args), capture_output=True, text=True, timeout=30))
+
+
+def oldstats(out, scope, key, column):
+    for s, k, c, v in out.rows("oldstats"):
+        if (s, k, c) == (scope, key, column):
+            return int(v)
+    return None
+
+
+class Dovecot22(unittest.TestCase):
+    def setUp(self):
+        self.f = FakeDoveadm("2.2").start()
+        self.addCleanup(self.f.stop)
+
+    def test_pinned_22(self):
+        """DovecotVersion 2.2: old stats with `stats dump <scope>` and the
+        2.2 columns, no `stats dump -f`, numeric failure codes decoded."""
+        o = query(self.f, "--generation", "2.2", "scrape", "--user", "alice@example.com",
+                  "--oldstats", "user", "--oldstats", "domain", "--oldstats", "global")
+        self.assertEqual(o.rows("unsupported")[0][0], "stats", o)
+        self.assertIn("Dovecot 2.2", o.rows("unsupported")[0][1])
+        # "0.012000" is 12000 us; num_cmds grows per read
+        self.assertEqual(oldstats(o, "user", "alice@example.com", "user_cpu"), 12000)
+        self.assertEqual(oldstats(o, "user", "bob@example.com", "sys_cpu"), 1000500)
+        self.assertEqual(oldstats(o, "domain", "example.org", "num_logins"), 2)
+        self.assertIsNone(oldstats(o, "user", "alice@example.com", "clock_time"))
+        # 2.2.0 has no global scope: a numeric failure, decoded and named
+        self.assertIn("'stats dump' failed", o.stderr)
+        self.assertIn("TEMPFAIL 75", o.stderr)
+        self.assertEqual(o.rows("quota")[0][:4],
+                         ["alice@example.com", "User quota", "STORAGE", "120"])
+        sent = [a for _, a in self.f.requests]
+        self.assertIn(["stats dump", "user"], sent)
+        self.assertFalse([a for a in sent if a[:2] == ["stats dump", "-f"]], sent)
+        self.assertFalse([a for a in sent if a[0] == "oldstats dump"], sent)
+
+    def test_auto_detects_22(self):
+        """auto sends the 2.3 commands; `stats dump -f` answered -64 (a
+        numeric code on a server-wide command) shows 2.2."""
+        o = query(self.f, "scrape", "--oldstats", "user")
+        self.assertEqual(o.rows("observed")[0][0], "2.2", o)
+        self.assertIn("numeric", o.rows("observed")[0][1])
+
+    def test_top_n(self):
+        o = query(self.f, "--generation", "2.2", "--top", "1", "--sort", "num_cmds",
+                  "scrape", "--no-stats", "--no-who", "--oldstats", "user")
+        keys = {k for _, k, _, _ in o.rows("oldstats")}
+        self.assertEqual(keys, {"carol@example.org"}, o)  # 3 x num_cmds
+
+    def test_numeric_nouser(self):
+        o = query(self.f, "quota", "nobody@example.com")
+        self.assertEqual(o.rc, 1)
+        self.assertIn("NOUSER 67", o.stderr)
+
+
+class Dovecot24(unittest.TestCase):
+    def setUp(self):
+        self.f = FakeDoveadm("2.4").start()
+        self.addCleanup(self.f.stop)
+
+    def test_pinned_24_all_user_quota(self):
+        """DovecotVersion 2.4: `QuotaUsers *` is ONE server-wide `quota get
+        -A` (the server iterates); no `user *`, no old stats sent."""
+        o = query(self.f, "--generation", "2.4", "scrape", "--users-mask", "*",
+                  "--oldstats", "user")
+        self.assertEqual([u[0] for u in o.rows("users")],
+                         ["alice@example.com", "bob@example.com", "carol@example.org"], o)
+        self.assertEqual(len(o.rows("quota")), 6)
+        self.assertIn(["bob@example.com", "User quota", "STORAGE", "95", "100", "95"],
+                      o.rows("quota"))
+        self.assertEqual(o.rows("unsupported")[0][0], "oldstats-user")
+        self.assertEqual(self.f.requests_named("quota get"), [("", ["quota get", "-A"])])
+        self.assertEqual(self.f.requests_named("user"), [])
+        self.assertEqual(self.f.requests_named("oldstats dump"), [])
+        self.assertEqual(o.rows("stats")[0][0], "imap_command")
+
+    def test_auto_detects_24(self):
+        """auto: `oldstats dump` unknown while `stats dump -f` works: 2.4."""
+        o = query(self.f, "scrape", "--oldstats", "user")
+        self.assertEqual(o.rows("observed")[0][0], "2.4", o)
+        self.assertIn("error\tcommand\t'oldstats dump' failed", o.stderr)
+        self.assertIn("does not know this command", o.stderr)
+
+    def test_new_status_codes(self):
+        o = query(self.f, "quota", "changed@example.com", "expired@example.com",
+                  "moved@example.com", "alice@example.com")
+        self.assertEqual(o.rc, 1)
+        err = o.stderr
+        self.assertIn("CHANGED (Dovecot 2.4: the data changed", err)
+        self.assertIn("EXPIRED (Dovecot 2.4", err)
+        self.assertIn("REFERRAL moved@backend2.example.com (Dovecot 2.4: another server",
+                      err)
+        # the pipelined request after the failures is still answered
+        self.assertEqual(o.rows("quota")[0][0], "alice@example.com")
+
+    def test_who_sessions_extra_columns(self):
+        o = query(self.f, "--generation", "2.4", "who-sessions")
+        self.assertEqual(o.rows("session"),
+                         [["alice@example.com", "imap", "101", "127.0.0.1", "10.0.0.1", ""],
+                          ["bob@example.com", "pop3", "103", "127.0.0.1", "10.0.0.1",
+                           "admin"]], o)
+        # read as 2.3 (4 columns) the same bytes are refused, not misread
+        o = query(self.f, "who-sessions")
+        self.assertEqual(o.rc, 1)
+        self.assertEqual(o.rows("session"), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
