@@ -66,10 +66,15 @@ class SameConfigThreeGenerations(unittest.TestCase):
 
     @classmethod
     def _teardown(cls):
+        rc = 0
         try:
             if cls.c is not None:
-                cls.c.stop()
+                rc = cls.c.stop()
+                valgrind = cls.c.valgrind_text()[-4000:]
                 cls.c.cleanup()
+                # 99: valgrind found errors (DVA_VALGRIND=1)
+                if rc != 0:
+                    raise AssertionError("collectd exit code %s\n%s" % (rc, valgrind))
         finally:
             cls.f22.stop()
             cls.f24.stop()
