@@ -424,49 +424,37 @@ static void handle_quota_all(scrape *s)
         r->users_step.error = err;
         return;
     }
-    long *owner = all.nrows > 0 ? calloc(all.nrows, sizeof(*owner)) : NULL;
-    if (all.nrows > 0 && owner == NULL) {
-        dva_fail(&r->users_step.error, DVA_ERR_NOMEM, "out of memory");
-        dva_quota_free(&all);
-        return;
-    }
     size_t first_new = r->nusers;
-    for (size_t i = 0; i < all.nrows; i++) {
+    /* The server prints each user's rows together: one run per user. A
+     * run of a user known already (configured, or a second run of one
+     * seen in this reply) is skipped. O(rows). */
+    for (size_t i = 0, end; i < all.nrows; i = end) {
         const char *name = all.rows[i].user;
-        if (i > 0 && strcmp(name, all.rows[i - 1].user) == 0) {
-            owner[i] = owner[i - 1];
+        for (end = i + 1; end < all.nrows && strcmp(all.rows[end].user, name) == 0;
+             end++)
+            ;
+        if (dva_strset_has(&s->user_set, name))
             continue;
-        }
-        owner[i] = -1;
-        for (size_t u = first_new; u < r->nusers; u++)
-            if (strcmp(r->users[u].name, name) == 0)
-                owner[i] = (long)u;
-        if (owner[i] < 0 && !dva_strset_has(&s->user_set, name))
-            owner[i] = add_user(s, name);
-    }
-    for (size_t u = first_new; u < r->nusers; u++) {
+        long u = add_user(s, name);
+        if (u < 0)
+            continue;
         dva_scrape_user *user = &r->users[u];
-        size_t n = 0;
-        for (size_t i = 0; i < all.nrows; i++)
-            n += owner[i] == (long)u;
-        user->quota.rows = calloc(n, sizeof(dva_quota_row));
         user->quota_step.attempted = true;
+        user->quota.rows = calloc(end - i, sizeof(dva_quota_row));
         if (user->quota.rows == NULL) {
             dva_fail(&user->quota_step.error, DVA_ERR_NOMEM, "out of memory");
             continue;
         }
-        for (size_t i = 0; i < all.nrows; i++)
-            if (owner[i] == (long)u)
-                user->quota.rows[user->quota.nrows++] = all.rows[i];
-        if (s->plan->mailbox) {
-            for (size_t m = 0; m < s->n_mb_masks; m++) {
-                long i = add_job(s, (job){.kind = JOB_MAILBOX, .user = u, .mask = m});
-                if (i >= 0)
-                    queue_mail_job(s, (size_t)i);
-            }
+        memcpy(user->quota.rows, &all.rows[i], (end - i) * sizeof(dva_quota_row));
+        user->quota.nrows = end - i;
+    }
+    for (size_t u = first_new; s->plan->mailbox && u < r->nusers; u++) {
+        for (size_t m = 0; m < s->n_mb_masks; m++) {
+            long i = add_job(s, (job){.kind = JOB_MAILBOX, .user = u, .mask = m});
+            if (i >= 0)
+                queue_mail_job(s, (size_t)i);
         }
     }
-    free(owner);
     dva_quota_free(&all);
 }
 

@@ -93,10 +93,13 @@ def reply(values, status=b"+"):
 
 
 class FakeDoveadm:
-    def __init__(self, generation):
+    def __init__(self, generation, users=None):
+        """users: {user: (KiB used, KiB limit, messages, message limit)};
+        default USERS."""
         if generation not in ("2.2", "2.4"):
             raise ValueError(generation)
         self.generation = generation
+        self.users = dict(USERS if users is None else users)
         self.dir = tempfile.mkdtemp(prefix="fake-doveadm-%s-" % generation)
         os.chmod(self.dir, 0o755)
         self.socket = os.path.join(self.dir, "doveadm-server")
@@ -231,14 +234,14 @@ class FakeDoveadm:
         if not gen22 and user in SPECIAL_24:
             return b"\n" + SPECIAL_24[user].encode() + b"\n"
         if user == "" and not gen22:
-            names = sorted(USERS)  # 2.4: the server iterates every user
-        elif user in USERS:
+            names = sorted(self.users)  # 2.4: the server iterates every user
+        elif user in self.users:
             names = [user]
         else:
             return b"\n-67\n" if gen22 else b"\n-NOUSER\n"
         values = []
         for name in names:
-            kib, klimit, msgs, mlimit = USERS[name]
+            kib, klimit, msgs, mlimit = self.users[name]
             values += [name, "User quota", "STORAGE", kib, klimit, kib * 100 // klimit,
                        name, "User quota", "MESSAGE", msgs, mlimit, msgs * 100 // mlimit]
         return reply(values)

@@ -112,6 +112,24 @@ class Dovecot24(unittest.TestCase):
         self.assertEqual(self.f.requests_named("oldstats dump"), [])
         self.assertEqual(o.rows("stats")[0][0], "imap_command")
 
+    def test_all_user_quota_many_users(self):
+        """5,000 users in one server-side `quota get -A`: every user once,
+        a configured user not doubled, all rows credited to their user."""
+        many = {"u%04d@example.com" % i: (i, 10240, i % 100, 1000) for i in range(5000)}
+        f = FakeDoveadm("2.4", users=many).start()
+        self.addCleanup(f.stop)
+        o = query(f, "--generation", "2.4", "scrape", "--no-stats", "--no-who",
+                  "--user", "u0042@example.com", "--users-mask", "*")
+        users = [u[0] for u in o.rows("users")]
+        self.assertEqual(len(users), 5000, o.stderr)
+        self.assertEqual(len(set(users)), 5000)
+        self.assertEqual(users[0], "u0042@example.com")  # configured first
+        rows = o.rows("quota")
+        self.assertEqual(len(rows), 10000)
+        self.assertIn(["u4999@example.com", "User quota", "STORAGE", "4999", "10240", "48"],
+                      rows)
+        self.assertEqual(len(f.requests_named("quota get")), 2)  # u0042, then -A
+
     def test_auto_detects_24(self):
         """auto: `oldstats dump` unknown while `stats dump -f` works: 2.4."""
         o = query(self.f, "scrape", "--oldstats", "user")
