@@ -12,9 +12,9 @@
  * - `oldstats dump` succeeding: 2.3 (2.2 calls it `stats dump <scope>`,
  *   2.4 removed it).
  * - `oldstats dump` answered with a bare "-" (the server's answer to an
- *   unknown command; 2.3 always has the command, and when the old-stats
- *   service is missing its fatal error closes the connection without a
- *   status): 2.4 or 2.2. `stats dump -f` tells them apart: it succeeds on
+ *   unknown command; 2.3 always has the command, and without the
+ *   old_stats plugin it still succeeds, with empty keyed scopes, seen on
+ *   2.3.19): 2.4 or 2.2. `stats dump -f` tells them apart: it succeeds on
  *   2.4 and fails on 2.2 (whose `stats dump` wants a scope and has no -f).
  *   With no `stats dump -f` in the read, 2.4 is assumed.
  * Successful `stats dump -f`, `who` and `quota get` look the same on 2.3

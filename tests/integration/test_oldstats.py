@@ -150,5 +150,26 @@ class OldStatsAgainstDovecot23(unittest.TestCase):
         self.assertEqual(p.stdout, "")
 
 
+
+class OldStatsWithoutThePlugin(unittest.TestCase):
+    """The same real 2.3 without the old_stats mail plugin: the old-stats
+    service still runs (Dovecot's default configuration has it), so
+    `oldstats dump` answers: one global row, and no rows for the keyed
+    scopes (doveadm logs "no statistics available"). The library reports
+    that as it is, not as an error, and detection sees 2.3."""
+
+    def test_answers_without_the_plugin(self):
+        with DovecotServer(tcp=False, populate=False) as d:
+            p = query(d, "oldstats", "global")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("oldstats\tglobal\t-\tnum_logins\t", p.stdout)
+            p = query(d, "oldstats", "user")
+            self.assertEqual((p.returncode, p.stdout), (0, ""), p.stderr)
+            p = query(d, "scrape", "--no-stats", "--no-who", "--oldstats", "user")
+            self.assertEqual(p.stdout.splitlines()[1:], ["observed\t2.3\toldstats dump"],
+                             p.stdout + p.stderr)
+            self.assertIn("no statistics available", d.log_tail(10))
+
+
 if __name__ == "__main__":
     unittest.main()
