@@ -22,6 +22,7 @@
 #include "plugin_log.h"
 #include "plugin_notify.h"
 #include "plugin_plan.h"
+#include "plugin_scan.h"
 #include "plugin_submit.h"
 #include "plugin_versions.h"
 
@@ -32,6 +33,7 @@ typedef struct {
     dvp_submit submit;
     dvp_notify notify;
     dvp_versions versions;
+    char *scan_dir; /* private directory of the quota scan; NULL: none */
 } dvp_instance;
 
 /* Instances configured but not started yet (config -> init). */
@@ -59,6 +61,7 @@ static void instance_free(void *data)
     if (inst == NULL)
         return;
     dvp_notify_free(&inst->notify);
+    dvp_scan_dir_remove(inst->scan_dir);
     dvp_submit_free(&inst->submit);
     dvp_logger_free(&inst->log);
     dva_settings_free(&inst->config.settings);
@@ -81,6 +84,12 @@ static int dovecot_read(user_data_t *ud)
         dva_scrape_result_free(&result);
         return -1;
     }
+    if (result.scan_step.error.code != DVA_OK)
+        dvp_log_once(&inst->log, LOG_WARNING, "scan",
+                     "the server-side quota scan did not work (%s); its users were "
+                     "read one request each. Check that the doveadm server can read "
+                     "files in %s, or set QuotaScan false.",
+                     result.scan_step.error.message, inst->scan_dir);
     cdtime_t now = cdtime();
     dvp_submit_result(&inst->submit, &result, now);
     dvp_notify_result(&inst->notify, &result, now);
@@ -110,8 +119,13 @@ static int instance_start(dvp_instance_config *config)
     cdtime_t interval = DOUBLE_TO_CDTIME_T(inst->config.interval);
 
     dvp_logger_init(&inst->log, s->name, s->password);
+    /* The scan reads a file on the server's host: a Socket only. */
+    if (s->quota_scan && s->collect_quota && s->host == NULL &&
+        (s->nquota_users > 0 || s->nquota_masks > 0))
+        inst->scan_dir = dvp_scan_dir_create(s->quota_scan_dir, &inst->log);
     dvp_plan_init(&inst->plan, s, inst->config.timeout, &inst->log);
     dvp_versions_init(&inst->versions, s->generation, &inst->log);
+    inst->plan.scan_dir = inst->scan_dir;
     dvp_submit_init(&inst->submit, s->name, s->report_host, interval, &inst->log);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
                     s->quota_failure, &inst->log);

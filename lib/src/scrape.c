@@ -6,10 +6,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "doveadm/clock.h"
 #include "doveadm/socket_transport.h"
 #include "doveadm/userlist.h"
+#include "quota_scan.h"
 #include "strset.h"
 
 #define DEFAULT_CONNECTIONS 2
@@ -28,12 +30,13 @@ typedef enum {
     JOB_MAILBOX,
     JOB_OLDSTATS,  /* mask: the scope */
     JOB_QUOTA_ALL, /* 2.4: `quota get -A` iterated by the server */
+    JOB_SCAN,      /* `quota get -F FILE`; mask: the chunk */
 } job_kind;
 
 typedef struct {
     job_kind kind;
     size_t user; /* JOB_QUOTA, JOB_MAILBOX */
-    size_t mask; /* JOB_USERS, JOB_MAILBOX, JOB_OLDSTATS */
+    size_t mask; /* JOB_USERS, JOB_MAILBOX, JOB_OLDSTATS; JOB_SCAN: the chunk */
     bool retried;
 } job;
 
@@ -42,6 +45,13 @@ typedef struct {
     dva_client *client;
     bool mail; /* takes pipelined mail requests */
 } conn;
+
+/* The users of one server-side scan, in the order of its file. */
+typedef struct {
+    size_t *users;
+    size_t nusers;
+    char *path;
+} chunk;
 
 typedef struct {
     const dva_scrape_plan *plan;
@@ -66,6 +76,9 @@ typedef struct {
     dva_strset user_set;
     dva_result res;
     dva_generation_evidence evidence;
+    bool scan;          /* quota by server-side scans */
+    bool scans_started; /* once every user is known */
+    chunk *chunks;      /* result->nscans of them */
 } scrape;
 
 /* ---- bookkeeping ---- */
@@ -192,6 +205,12 @@ static void fail_job(scrape *s, const job *j, const dva_error *err)
     case JOB_QUOTA_ALL:
         fail_step(&s->result->users_step, err);
         break;
+    case JOB_SCAN: {
+        const chunk *c = &s->chunks[j->mask];
+        for (size_t i = 0; i < c->nusers; i++)
+            fail_step(&s->result->users[c->users[i]].quota_step, err);
+        break;
+    }
     }
 }
 
@@ -221,6 +240,13 @@ static int send_job(scrape *s, conn *cn, size_t index)
     case JOB_QUOTA:
         dva_quota_command(&cmd);
         user = job_user(s, j)->name;
+        break;
+    case JOB_SCAN:
+        if (dva_scan_command(&cmd, s->chunks[j->mask].path) < 0) {
+            dva_fail(&err, DVA_ERR_USAGE, "the quota scan file path is too long");
+            fail_job(s, j, &err);
+            return -1;
+        }
         break;
     case JOB_MAILBOX:
         if (dva_mailbox_command(&cmd, s->mb_fields, s->n_mb_fields,
@@ -299,9 +325,16 @@ static void queue_mail_job(scrape *s, size_t index)
     send_job(s, cn, index);
 }
 
+static void queue_quota_job(scrape *s, size_t user)
+{
+    long i = add_job(s, (job){.kind = JOB_QUOTA, .user = user});
+    if (i >= 0)
+        queue_mail_job(s, (size_t)i);
+}
+
 static void queue_user_jobs(scrape *s, size_t user)
 {
-    if (s->plan->quota) {
+    if (s->plan->quota && !s->scan) {
         long i = add_job(s, (job){.kind = JOB_QUOTA, .user = user});
         if (i >= 0)
             queue_mail_job(s, (size_t)i);
@@ -470,6 +503,7 @@ static const char *job_command_name(const scrape *s, const job *j)
         return "user";
     case JOB_QUOTA:
     case JOB_QUOTA_ALL:
+    case JOB_SCAN:
         return "quota get";
     case JOB_MAILBOX:
         return "mailbox status";
@@ -485,6 +519,166 @@ static void observe(scrape *s, const job *j)
     bool server_wide = j->kind != JOB_QUOTA && j->kind != JOB_MAILBOX;
     dva_generation_note(&s->evidence, job_command_name(s, j), server_wide,
                         &s->res.reply);
+}
+
+/* ---- server-side quota scans ---- */
+
+static void scan_failed(scrape *s, const dva_error *err)
+{
+    if (s->result->scan_step.error.code == DVA_OK)
+        fail_step(&s->result->scan_step, err);
+}
+
+/* Reads one by one the users of chunk c that have no quota yet. */
+static void fallback_chunk(scrape *s, size_t c)
+{
+    const chunk *ch = &s->chunks[c];
+    dva_error err;
+    bool late = dva_now_ms() >= s->deadline;
+    if (late)
+        dva_fail(&err, DVA_ERR_TIMEOUT, "the read's time was over");
+    for (size_t i = 0; i < ch->nusers; i++) {
+        dva_scrape_step *step = &s->result->users[ch->users[i]].quota_step;
+        if (step->attempted)
+            continue;
+        if (late)
+            fail_step(step, &err);
+        else
+            queue_quota_job(s, ch->users[i]);
+    }
+}
+
+/* Splits the users into one scan per mail connection, once every user is
+ * known; users whose name cannot go into the file are read one by one. */
+static void start_scans(scrape *s)
+{
+    dva_scrape_result *r = s->result;
+    dva_error err;
+    s->scans_started = true;
+    size_t *eligible = malloc((r->nusers ? r->nusers : 1) * sizeof(size_t));
+    if (eligible == NULL) {
+        dva_fail(&err, DVA_ERR_NOMEM, "out of memory for the quota scan");
+        scan_failed(s, &err);
+        for (size_t u = 0; u < r->nusers; u++)
+            if (!r->users[u].quota_step.attempted)
+                queue_quota_job(s, u);
+        return;
+    }
+    size_t n = 0;
+    for (size_t u = 0; u < r->nusers; u++) {
+        if (r->users[u].quota_step.attempted)
+            continue; /* read already (2.4's all-user `quota get -A`) */
+        if (dva_scan_name_ok(r->users[u].name))
+            eligible[n++] = u;
+        else
+            queue_quota_job(s, u);
+    }
+    size_t k = n < s->mail_connections ? n : s->mail_connections;
+    if (k == 0) {
+        free(eligible);
+        return;
+    }
+    s->chunks = calloc(k, sizeof(chunk));
+    r->scan_replies = calloc(k, sizeof(dva_reply));
+    r->scan_quota = calloc(k, sizeof(dva_quota));
+    if (s->chunks == NULL || r->scan_replies == NULL || r->scan_quota == NULL) {
+        free(s->chunks);
+        free(r->scan_replies);
+        free(r->scan_quota);
+        s->chunks = NULL;
+        r->scan_replies = NULL;
+        r->scan_quota = NULL;
+        dva_fail(&err, DVA_ERR_NOMEM, "out of memory for the quota scan");
+        scan_failed(s, &err);
+        for (size_t i = 0; i < n; i++)
+            queue_quota_job(s, eligible[i]);
+        free(eligible);
+        return;
+    }
+    r->nscans = k;
+    /* Each chunk owns a slice of eligible: chunk 0 keeps the array. */
+    for (size_t c = 0; c < k; c++) {
+        chunk *ch = &s->chunks[c];
+        ch->users = eligible + c * n / k;
+        ch->nusers = (c + 1) * n / k - c * n / k;
+    }
+    for (size_t c = 0; c < k; c++) {
+        chunk *ch = &s->chunks[c];
+        const char **names = malloc(ch->nusers * sizeof(char *));
+        int rc = -1;
+        if (names == NULL) {
+            dva_fail(&err, DVA_ERR_NOMEM, "out of memory for the quota scan");
+        } else {
+            for (size_t i = 0; i < ch->nusers; i++)
+                names[i] = r->users[ch->users[i]].name;
+            rc = dva_scan_write_file(s->plan->scan_dir, names, ch->nusers, &ch->path,
+                                     &err);
+            free(names);
+        }
+        if (rc < 0) {
+            scan_failed(s, &err);
+            fallback_chunk(s, c);
+            continue;
+        }
+        start_solo(s, JOB_SCAN, c);
+    }
+}
+
+/* A scan's reply (success or a failure status): its rows are credited to
+ * the users of its file; whoever it did not answer for is read alone. */
+static void handle_scan(scrape *s, const job *j)
+{
+    dva_scrape_result *r = s->result;
+    size_t c = j->mask;
+    const chunk *ch = &s->chunks[c];
+    dva_error err;
+    take_reply(s, &r->scan_replies[c]);
+    r->scan_step.attempted = true;
+    dva_scan_range *ranges = NULL;
+    const char **names = NULL;
+    if (dva_quota_decode(&r->scan_replies[c], NULL, &r->scan_quota[c], &err) < 0)
+        goto fallback;
+    ranges = malloc((ch->nusers ? ch->nusers : 1) * sizeof(*ranges));
+    names = malloc((ch->nusers ? ch->nusers : 1) * sizeof(*names));
+    if (ranges == NULL || names == NULL) {
+        dva_fail(&err, DVA_ERR_NOMEM, "out of memory for the quota scan");
+        goto fallback;
+    }
+    for (size_t i = 0; i < ch->nusers; i++)
+        names[i] = r->users[ch->users[i]].name;
+    if (dva_scan_assign(&r->scan_quota[c], names, ch->nusers, ranges, &err) < 0)
+        goto fallback;
+    for (size_t i = 0; i < ch->nusers; i++) {
+        dva_scrape_user *u = &r->users[ch->users[i]];
+        if (ranges[i].count == 0 || u->quota_step.attempted)
+            continue;
+        dva_quota q = {.rows = r->scan_quota[c].rows + ranges[i].first,
+                       .nrows = ranges[i].count};
+        bool failed = false;
+        for (size_t k = 0; k < q.nrows; k++)
+            failed = failed || q.rows[k].error;
+        if (failed) {
+            /* As its own `quota get` would have: "error" rows, TEMPFAIL. */
+            dva_fail(&err, DVA_ERR_COMMAND,
+                     "'quota get' for %s failed in the quota scan: TEMPFAIL", u->name);
+            fail_step(&u->quota_step, &err);
+            continue;
+        }
+        u->quota = q;
+        u->quota_shared = true;
+        u->quota_step.attempted = true;
+    }
+    free(ranges);
+    free(names);
+    fallback_chunk(s, c);
+    return;
+
+fallback:
+    free(ranges);
+    free(names);
+    dva_quota_free(&r->scan_quota[c]);
+    scan_failed(s, &err);
+    fallback_chunk(s, c);
 }
 
 static void handle_success(scrape *s, const job *j)
@@ -507,6 +701,9 @@ static void handle_success(scrape *s, const job *j)
         break;
     case JOB_USERS:
         handle_users(s);
+        break;
+    case JOB_SCAN:
+        handle_scan(s, j);
         break;
     case JOB_QUOTA: {
         dva_scrape_user *u = job_user(s, j);
@@ -549,8 +746,12 @@ static void handle_result(scrape *s)
         s->result->up = true;
         observe(s, j);
     }
-    if (code == DVA_OK) {
+    if (code == DVA_OK || (code == DVA_ERR_COMMAND && j->kind == JOB_SCAN)) {
         handle_success(s, j);
+    } else if (j->kind == JOB_SCAN && dva_now_ms() < s->deadline) {
+        /* The scan's connection failed: its users are read one by one. */
+        scan_failed(s, &s->res.error);
+        fallback_chunk(s, j->mask);
     } else if (code == DVA_ERR_CLOSED && !j->retried &&
                (j->kind == JOB_QUOTA || j->kind == JOB_MAILBOX) &&
                dva_now_ms() < s->deadline) {
@@ -563,8 +764,12 @@ static void handle_result(scrape *s)
             record_down(s, &s->res.error);
         fail_job(s, j, &s->res.error);
     }
-    if (kind == JOB_USERS || kind == JOB_QUOTA_ALL)
+    if (kind == JOB_USERS || kind == JOB_QUOTA_ALL) {
         s->masks_pending--;
+        if (s->scan && !s->scans_started && s->masks_pending == 0 &&
+            dva_now_ms() < s->deadline)
+            start_scans(s);
+    }
 }
 
 /* Drains one connection; frees it when it has nothing left to do. */
@@ -740,10 +945,12 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
         .n_mb_fields = plan->nmailbox_fields > 0 ? plan->nmailbox_fields : 3,
     };
     bool per_user = plan->quota || plan->mailbox;
-    /* Solo connections, the mail connections, and as many again for
-     * retries after a server process died. */
+    s.scan = plan->quota && plan->scan_dir != NULL && plan->socket_path != NULL;
+    /* Solo connections, the scans, the mail connections, and as many again
+     * for retries after a server process died. */
     s.max_conns_opened = 2 + (per_user ? plan->nuser_masks : 0) +
-                         2 * s.mail_connections + DVA_OLDSTATS_NSCOPES;
+                         (s.scan ? s.mail_connections : 0) + 2 * s.mail_connections +
+                         DVA_OLDSTATS_NSCOPES;
 
     if (plan->host != NULL && plan->tls.mode != DVA_TLS_NONE) {
         /* Once per read: the CA file may have been renewed meanwhile. */
@@ -778,6 +985,8 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
             if (u >= 0)
                 queue_user_jobs(&s, (size_t)u);
         }
+        if (s.scan && s.masks_pending == 0)
+            start_scans(&s);
     }
     run_loop(&s);
 
@@ -786,6 +995,14 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
     result->observed = dva_generation_decide(&s.evidence, &result->observed_by);
     result->duration_ms = dva_now_ms() - start;
     dva_result_clear(&s.res);
+    for (size_t c = 0; c < result->nscans && s.chunks != NULL; c++) {
+        if (s.chunks[c].path != NULL)
+            unlink(s.chunks[c].path);
+        free(s.chunks[c].path);
+    }
+    if (s.chunks != NULL)
+        free(s.chunks[0].users); /* the one array all chunks slice */
+    free(s.chunks);
     dva_strset_free(&s.user_set);
     dva_tls_context_free(s.tls);
     free(s.jobs);
@@ -809,7 +1026,8 @@ void dva_scrape_result_free(dva_scrape_result *r)
     for (size_t i = 0; i < r->nusers; i++) {
         dva_scrape_user *u = &r->users[i];
         free(u->name);
-        dva_quota_free(&u->quota);
+        if (!u->quota_shared)
+            dva_quota_free(&u->quota);
         dva_reply_free(&u->quota_reply);
         for (size_t m = 0; m < u->nmailbox_masks; m++) {
             dva_mailbox_free(&u->mailboxes[m]);
@@ -819,5 +1037,11 @@ void dva_scrape_result_free(dva_scrape_result *r)
         free(u->mailbox_replies);
     }
     free(r->users);
+    for (size_t c = 0; c < r->nscans; c++) {
+        dva_quota_free(&r->scan_quota[c]);
+        dva_reply_free(&r->scan_replies[c]);
+    }
+    free(r->scan_quota);
+    free(r->scan_replies);
     memset(r, 0, sizeof(*r));
 }

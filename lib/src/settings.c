@@ -79,6 +79,8 @@ static const option_doc docs[] = {
     {"OldStatsSortBy", KIND_TEXT, false, false, "OldStatsSortBy \"num_cmds\""},
     {"OldStatsColumns", KIND_TEXT, true, false,
      "OldStatsColumns \"user_cpu\" \"sys_cpu\" \"mail_read_count\""},
+    {"QuotaScan", KIND_BOOL, false, false, "QuotaScan true"},
+    {"QuotaScanDir", KIND_TEXT, false, false, "QuotaScanDir \"/run\""},
 };
 #define NOPTS (sizeof(docs) / sizeof(docs[0]))
 
@@ -112,6 +114,8 @@ static cfg_opt_t cfg_opts[] = {
     CFG_INT("OldStatsTop", DEFAULT_OLDSTATS_TOP, CFGF_NONE),
     CFG_STR("OldStatsSortBy", "num_cmds", CFGF_NONE),
     CFG_STR_LIST("OldStatsColumns", NULL, CFGF_NODEFAULT),
+    CFG_BOOL("QuotaScan", cfg_true, CFGF_NONE),
+    CFG_STR("QuotaScanDir", DVA_DEFAULT_QUOTA_SCAN_DIR, CFGF_NONE),
     CFG_END(),
 };
 
@@ -515,6 +519,12 @@ static int check_together(const dva_config *c, dva_settings *s, dva_error *err)
                         c->name, s->timeout, s->interval);
     if (check_oldstats(c, s, err) < 0)
         return -1;
+    if (s->quota_scan_dir == NULL || s->quota_scan_dir[0] != '/')
+        return dva_fail(
+            err, DVA_ERR_USAGE,
+            "instance \"%s\": option QuotaScanDir: \"%s\" is not an absolute "
+            "path; give a directory such as \"/run\"",
+            c->name, s->quota_scan_dir != NULL ? s->quota_scan_dir : "");
     if (s->quota_warning > 0 && s->quota_failure > 0 &&
         s->quota_failure < s->quota_warning)
         return dva_fail(
@@ -660,6 +670,8 @@ int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
     s->verify_host = cfg_getbool(cfg, "VerifyHost");
     s->server_name = dup_opt(cfg, "ServerName");
     s->allow_cleartext_password = cfg_getbool(cfg, "AllowCleartextPassword");
+    s->quota_scan = cfg_getbool(cfg, "QuotaScan");
+    s->quota_scan_dir = dup_opt(cfg, "QuotaScanDir");
     /* Both were checked when set; the defaults parse. */
     (void)dva_generation_parse(cfg_getstr(cfg, "DovecotVersion"), &s->generation);
     for (unsigned i = 0; i < cfg_size(cfg, "OldStats"); i++) {
@@ -730,6 +742,7 @@ void dva_settings_free(dva_settings *s)
     free(s->host);
     free(s->password_file);
     free(s->report_host);
+    free(s->quota_scan_dir);
     free(s->ca_cert);
     free(s->server_name);
     free_list(s->quota_users, s->nquota_users);

@@ -10,6 +10,7 @@ test_scale  (from tests/integration/, as root).
 
 import os
 import subprocess
+import tempfile
 import sys
 import time
 import unittest
@@ -47,6 +48,8 @@ class ScaleTest(unittest.TestCase):
         cls.d = DovecotServer(users=users, metrics=False)
         cls.d.start()
         cls.all_users = sorted(users)
+        # The scan's private directory, as the plugin makes it (mkdtemp).
+        cls.scan_dir = tempfile.mkdtemp(prefix="scan-", dir=cls.d.root_dir)
 
     @classmethod
     def tearDownClass(cls):
@@ -68,6 +71,56 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(sorted(listed), self.all_users, p.stderr)
         self.assertEqual(len(quota), len(self.all_users) - 1, p.stderr)  # dave: TEMPFAIL
         self.assertLess(took, TIMEOUT_MS / 1000 / 2, "the read waited for its Timeout")
+
+
+    def slow_path(self):
+        p, _ = self.query("scrape", "--no-stats", "--no-who", "--users-mask", "*")
+        quota, listed = scrape_quota(p.stdout)
+        self.assertNotIn("scan\t", p.stdout)
+        return quota, sorted(listed), p
+
+    def test_scan_gives_the_values_of_the_slow_path(self):
+        slow, slow_users, _ = self.slow_path()
+        for conns in ("1", "2", "3"):
+            with self.subTest(connections=conns):
+                p, _ = self.query("scrape", "--no-stats", "--no-who", "--users-mask", "*",
+                                  "--scan-dir", self.scan_dir, "--connections", conns)
+                quota, listed = scrape_quota(p.stdout)
+                self.assertIn("scan\t%s\tok" % conns, p.stdout, p.stderr[-500:])
+                self.assertIn("dave@example.com failed in the quota scan: TEMPFAIL",
+                              p.stderr)
+                self.assertEqual(sorted(listed), slow_users)
+                self.assertEqual(quota, slow)
+                self.assertIn("u00042@bulk.example", quota)
+                # The file is gone once the read is over.
+                self.assertEqual(os.listdir(self.scan_dir), [])
+
+    def test_scan_with_configured_users_and_an_unknown_one(self):
+        # nobody@ has no rows in the scan (Dovecot skips unknown users):
+        # read alone, it fails like on the slow path; the others are scanned.
+        users = ["alice@example.com", "nobody@example.com", "carol@example.com",
+                 "u00007@bulk.example"]
+        args = []
+        for u in users:
+            args += ["--user", u]
+        slow = self.query("scrape", "--no-stats", "--no-who", *args)[0]
+        fast = self.query("scrape", "--no-stats", "--no-who", *args,
+                          "--scan-dir", self.scan_dir)[0]
+        self.assertIn("scan\t2\tok", fast.stdout, fast.stderr)
+        self.assertEqual(scrape_quota(fast.stdout), scrape_quota(slow.stdout))
+        self.assertIn("nobody@example.com", fast.stderr)
+
+    def test_scan_file_that_cannot_be_written_falls_back_to_the_slow_path(self):
+        # (A scan the server fails is covered by the plugin tests with a
+        # fake server: a root doveadm server reads any file we can write.)
+        slow, slow_users, _ = self.slow_path()
+        p, _ = self.query("scrape", "--no-stats", "--no-who", "--users-mask", "*",
+                          "--scan-dir", "relative/dir")
+        quota, listed = scrape_quota(p.stdout)
+        self.assertRegex(p.stdout, r"\nscan\t\d+\tfailed\n", p.stderr)
+        self.assertIn("absolute path", p.stderr)
+        self.assertEqual(sorted(listed), slow_users)
+        self.assertEqual(quota, slow)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +200,66 @@ static void test_full_read_over_unix_socket(void **state)
     tu_server_stop(server);
 }
 
+/* The entries of dir (one level), or -1. */
+static int count_entries(const char *dir, char *first, size_t size)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (n++ == 0 && first != NULL)
+            snprintf(first, size, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_quota_scan_refused_falls_back_to_per_user(void **state)
+{
+    (void)state;
+    char parent[] = "/tmp/dvp-scan-test.XXXXXX";
+    assert_non_null(mkdtemp(parent));
+    /* The fake server answers `quota get -F` with a bare "-", as a server
+     * without the quota plugin would: every user is read alone. */
+    tu_server *server = tu_server_start(false, NULL);
+    oconfig_item_t *root = tu_ci_new("Plugin");
+    oconfig_item_t *in = tu_ci_str(tu_ci_child(root, "Instance"), "local");
+    tu_ci_opt(in, "Socket", tu_server_path(server));
+    tu_ci_str(tu_ci_str(tu_ci_child(in, "QuotaUser"), "alice@example.com"),
+              "carol@example.com");
+    tu_ci_opt(in, "QuotaScanDir", parent);
+    assert_int_equal(configure(root), 0);
+    assert_int_equal(stub_init_cb(), 0);
+
+    /* The instance's private directory: one, mode 0700. */
+    char dir[512] = "";
+    assert_int_equal(count_entries(parent, dir, sizeof(dir)), 1);
+    struct stat st;
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+
+    for (int read = 0; read < 2; read++) {
+        stub_clear_captures();
+        assert_int_equal(read_instance("dovecot/local"), 0);
+        expect_gauge("bytes", "alice@example.com-User_quota-used", 29 * 1024.0);
+        expect_gauge("bytes", "carol@example.com-User_quota-used", 7 * 1024.0);
+        /* Logged once, not every read. */
+        assert_int_equal(stub_count_logs(LOG_WARNING, "server-side quota scan"),
+                         read == 0 ? 1 : 0);
+        /* No user-list file is left behind. */
+        assert_int_equal(count_entries(dir, NULL, 0), 0);
+    }
+    stub_shutdown_cb();
+    stub_reset(); /* frees the instance: its directory goes */
+    assert_int_equal(count_entries(parent, NULL, 0), 0);
+    assert_int_equal(rmdir(parent), 0);
+    tu_server_stop(server);
+}
+
 static void test_tcp_password(void **state)
 {
     (void)state;
@@ -273,6 +337,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_full_read_over_unix_socket, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_quota_scan_refused_falls_back_to_per_user,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_password, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unneeded_password_warned_once, setup,
                                         teardown),

@@ -27,13 +27,15 @@
  *                          global options --generation 2.2|2.3 (default 2.3),
  *                          --top N and --sort COLUMN (default num_cmds)
  *   scrape [--user U]... [--users-mask M]... [--no-stats] [--no-who] [--mailbox]
- *          [--oldstats SCOPE]...
+ *          [--oldstats SCOPE]... [--scan-dir DIR] [--connections N]
  *                          runs dva_scrape_run(): scrape\tUP\tCONNECTIONS, then
  *                          the lines above, users\tNAME before each user's rows,
  *                          unsupported\tSTEP\tWHY for steps the generation
  *                          lacks, observed\tGENERATION\tCOMMAND when the
  *                          replies told the generation (--generation sets
- *                          the plan's; --top/--sort apply to --oldstats)
+ *                          the plan's; --top/--sort apply to --oldstats);
+ *                          with --scan-dir (server-side quota scan) a line
+ *                          scan\tSCANS\tok|failed
  *   pipeline CMD [ARGS] [-- CMD [ARGS]]...
  *                          the commands above (but scrape) as requests on ONE
  *                          connection, in order: shows what the library refuses
@@ -589,7 +591,11 @@ static void run_scrape(const target *t, int argc, char **argv)
             if (!dva_oldstats_scope_parse(argv[++i], &scope))
                 usage("bad --oldstats scope \"%s\"", argv[i]);
             plan.oldstats[scope] = oldstats_any = true;
-        } else
+        } else if (strcmp(argv[i], "--scan-dir") == 0 && i + 1 < argc)
+            plan.scan_dir = argv[++i];
+        else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
+            plan.connections = (unsigned)strtoul(argv[++i], NULL, 10);
+        else
             usage("bad scrape option \"%s\"", argv[i]);
     }
     plan.generation = oldstats_gen;
@@ -619,6 +625,10 @@ static void run_scrape(const target *t, int argc, char **argv)
         if (!step_failed(&r.who_step.error, down) && r.who_step.attempted)
             print_who(&r.who, &r.who_summary);
         step_failed(&r.users_step.error, down);
+        if (r.scan_step.attempted || r.scan_step.error.code != DVA_OK)
+            printf("scan\t%zu\t%s\n", r.nscans,
+                   r.scan_step.error.code == DVA_OK ? "ok" : "failed");
+        step_failed(&r.scan_step.error, down);
         for (size_t i = 0; i < r.nusers; i++) {
             const dva_scrape_user *u = &r.users[i];
             printf("users\t%s\n", u->name);

@@ -66,6 +66,8 @@ static void test_defaults(void **state)
     assert_true(s.quota_failure == 98.0);
     assert_int_equal(s.connections, 2);
     assert_true(s.interval == 0 && s.timeout == 0);
+    assert_true(s.quota_scan);
+    assert_string_equal(s.quota_scan_dir, DVA_DEFAULT_QUOTA_SCAN_DIR);
     dva_settings_free(&s);
 }
 
@@ -325,6 +327,23 @@ static void test_timeout_not_below_interval(void **state)
     expect_error(pairs, needles);
 }
 
+static void test_quota_scan_options(void **state)
+{
+    (void)state;
+    const char *relative[] = {"QuotaScanDir", "run/collectd", NULL};
+    const char *needles[] = {"option QuotaScanDir", "\"run/collectd\"", "absolute",
+                             NULL};
+    expect_error(relative, needles);
+    dva_settings s;
+    dva_error err;
+    const char *set[] = {"quotascan", "false", "QuotaScanDir", "/var/lib/collectd",
+                         NULL};
+    assert_int_equal(configure(&s, &err, set), 0);
+    assert_false(s.quota_scan);
+    assert_string_equal(s.quota_scan_dir, "/var/lib/collectd");
+    dva_settings_free(&s);
+}
+
 static void test_failure_below_warning(void **state)
 {
     (void)state;
@@ -384,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_password_file_mode_warning),
         cmocka_unit_test(test_timeout_not_below_interval),
         cmocka_unit_test(test_failure_below_warning),
+        cmocka_unit_test(test_quota_scan_options),
         cmocka_unit_test(test_missing_value),
         cmocka_unit_test(test_socket_path_too_long),
     };

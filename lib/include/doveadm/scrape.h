@@ -50,6 +50,15 @@ typedef struct {
     const char *const *mailbox_fields; /* NULL: messages unseen vsize */
     size_t nmailbox_fields;
 
+    /* Server-side quota scan (with socket_path only; NULL: off): the users'
+     * quota is read with one `quota get -F <file>` per connection (up to
+     * `connections`), over user-list files written into this directory,
+     * which must be private to the caller (mode 0700) and readable by the
+     * doveadm server (same host). The files are removed before
+     * dva_scrape_run() returns. A user the scan does not answer for, or
+     * every user of a scan that failed, is read one by one as without it. */
+    const char *scan_dir;
+
     unsigned connections; /* parallel mail connections; 0: 2 */
     uint64_t timeout_ms;  /* the whole read */
     size_t max_users;     /* bound on users per read; 0: 100000 */
@@ -86,7 +95,8 @@ typedef struct {
     char *name;
     dva_scrape_step quota_step;
     dva_reply quota_reply;
-    dva_quota quota; /* rows point into quota_reply */
+    dva_quota quota;   /* rows point into quota_reply, or into a scan's */
+    bool quota_shared; /* quota.rows belong to result->scan_quota */
     dva_scrape_step mailbox_step;
     dva_reply *mailbox_replies; /* one per mailbox mask */
     dva_mailbox_status *mailboxes;
@@ -119,6 +129,14 @@ typedef struct {
     dva_reply quota_all_reply;  /* 2.4 `quota get -A`: rows of every user */
     dva_scrape_user *users;     /* configured users, then resolved ones */
     size_t nusers;
+
+    /* Server-side quota scans (plan->scan_dir): one reply per scan.
+     * scan_step fails when a scan could not be used (its users were then
+     * read one by one). */
+    dva_scrape_step scan_step;
+    dva_reply *scan_replies;
+    dva_quota *scan_quota;
+    size_t nscans;
 } dva_scrape_result;
 
 /* Runs the plan; returns within timeout_ms plus the time of one poll wake.

@@ -16,6 +16,7 @@
 
 #define DVA_DEFAULT_SOCKET "/run/dovecot/doveadm-server"
 #define DVA_DEFAULT_PORT 2425
+#define DVA_DEFAULT_QUOTA_SCAN_DIR "/run"
 
 typedef struct {
     char *name;        /* the instance name */
@@ -49,6 +50,8 @@ typedef struct {
     size_t noldstats_columns;
     char *oldstats_sort_by; /* OldStatsSortBy */
     size_t oldstats_top;    /* OldStatsTop; 0: every row */
+    bool quota_scan;      /* QuotaScan: server-side scan over a Socket */
+    char *quota_scan_dir; /* QuotaScanDir: where its private directory goes */
 } dva_settings;
 
 typedef struct dva_config dva_config;
