@@ -34,6 +34,7 @@ typedef struct {
     dvp_notify notify;
     dvp_versions versions;
     char *scan_dir; /* private directory of the quota scan; NULL: none */
+    uint64_t reads; /* picks the users' slice (QuotaInterval) */
 } dvp_instance;
 
 /* Instances configured but not started yet (config -> init). */
@@ -75,6 +76,7 @@ static int dovecot_read(user_data_t *ud)
     dva_error err;
 
     dvp_logger_new_read(&inst->log);
+    inst->plan.user_slice = (unsigned)(inst->reads++ % inst->plan.user_slices);
     /* Blocks at most Timeout: the library polls every connection of this
      * read against one deadline. */
     if (dva_scrape_run(&inst->plan, &result, &err) < 0) {
@@ -126,7 +128,10 @@ static int instance_start(dvp_instance_config *config)
     dvp_plan_init(&inst->plan, s, inst->config.timeout, &inst->log);
     dvp_versions_init(&inst->versions, s->generation, &inst->log);
     inst->plan.scan_dir = inst->scan_dir;
+    inst->plan.user_slices = inst->config.quota_slices > 0 ? inst->config.quota_slices : 1;
     dvp_submit_init(&inst->submit, s->name, s->report_host, interval, &inst->log);
+    if (s->quota_interval > 0)
+        inst->submit.user_interval = DOUBLE_TO_CDTIME_T(s->quota_interval);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
                     s->quota_failure, &inst->log);
 

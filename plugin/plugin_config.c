@@ -137,6 +137,19 @@ static int check_instance(dvp_instance_config *ic, double default_interval)
                      s->interval > 0 ? "its Interval option" : "collectd's Interval");
         return -1;
     }
+    ic->quota_slices = 1;
+    if (s->quota_interval > 0) {
+        double ratio = s->quota_interval / ic->interval;
+        if (ratio < 1 || ratio > DVP_MAX_QUOTA_SLICES + 1e-9) {
+            config_error(
+                "instance \"%s\": QuotaInterval %g seconds must be between the "
+                "interval of %g seconds and %d times it; each read then reads "
+                "that fraction of the users",
+                s->name, s->quota_interval, ic->interval, DVP_MAX_QUOTA_SLICES);
+            return -1;
+        }
+        ic->quota_slices = (unsigned)(ratio + 1e-9);
+    }
     if (s->report_host != NULL && (strlen(s->report_host) >= DATA_MAX_NAME_LEN ||
                                    !dvp_name_clean(s->report_host))) {
         config_error("instance \"%s\": option ReportHost must be shorter than %d bytes "

@@ -21,6 +21,10 @@
 
 #include "doveadm/settings.h"
 
+/* At most this many reads per QuotaInterval: the notification state of a
+ * user is kept for DVP_NOTIFY_FORGET_READS reads, more than this. */
+#define DVP_MAX_QUOTA_SLICES 50
+
 /* Name of the instance used when the configuration names none. */
 #define DVP_DEFAULT_INSTANCE "local"
 
@@ -28,6 +32,9 @@ typedef struct {
     dva_settings settings;
     double interval; /* effective: Interval, or collectd's interval (seconds) */
     double timeout;  /* effective: Timeout, or 80% of interval (seconds) */
+    /* QuotaInterval spreads the users over this many reads (1: every user
+     * every read): floor(QuotaInterval / interval). */
+    unsigned quota_slices;
 } dvp_instance_config;
 
 typedef struct {

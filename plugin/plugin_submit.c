@@ -17,6 +17,7 @@ const char *const dvp_mailbox_fields[DVP_MAILBOX_NFIELDS] = {"messages", "unseen
 
 typedef struct {
     dvp_submit *s;
+    cdtime_t interval; /* of the values being dispatched */
     cdtime_t time;
     size_t count;
 } batch;
@@ -104,7 +105,7 @@ static void dispatch(batch *b, const char *type, const char *const *parts,
     vl.values = &value;
     vl.values_len = 1;
     vl.time = b->time;
-    vl.interval = s->interval;
+    vl.interval = b->interval;
     if (s->host != NULL)
         snprintf(vl.host, sizeof(vl.host), "%s", s->host);
     snprintf(vl.plugin, sizeof(vl.plugin), "%s", DVP_PLUGIN_NAME);
@@ -306,12 +307,14 @@ static void submit_oldstats(batch *b, const dva_scrape_result *r)
 size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
                          cdtime_t when)
 {
-    batch b = {.s = submit, .time = when, .count = 0};
+    batch b = {.s = submit, .interval = submit->interval, .time = when, .count = 0};
     dvp_map_clear(&submit->seen);
     submit_self(&b, result);
     submit_stats(&b, result);
     submit_who(&b, result);
     submit_oldstats(&b, result);
+    if (submit->user_interval > 0)
+        b.interval = submit->user_interval;
     for (size_t i = 0; i < result->nusers; i++)
         submit_user(&b, &result->users[i]);
     dvp_map_clear(&submit->seen);

@@ -75,6 +75,10 @@ typedef struct {
     const char *instance; /* borrowed */
     const char *host;     /* borrowed; NULL: collectd's host name */
     cdtime_t interval;
+    /* Of per-user values (quota, mailbox status): QuotaInterval when the
+     * users are spread over reads, so each series keeps its period; 0:
+     * interval. */
+    cdtime_t user_interval;
     dvp_logger *log; /* borrowed */
     dvp_map seen;    /* identifiers dispatched during the current read */
 } dvp_submit;

@@ -348,10 +348,25 @@ static void queue_user_jobs(scrape *s, size_t user)
     }
 }
 
-/* Adds a user unless known; returns its index, or -1. */
+unsigned dva_scrape_user_slice(const char *user, unsigned slices)
+{
+    if (slices <= 1)
+        return 0;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)user; *p != '\0'; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return (unsigned)(h % slices);
+}
+
+/* Adds a user unless known or in another slice; returns its index, or -1. */
 static long add_user(scrape *s, const char *name)
 {
     dva_scrape_result *r = s->result;
+    if (s->plan->user_slices > 1 &&
+        dva_scrape_user_slice(name, s->plan->user_slices) != s->plan->user_slice)
+        return -1;
     if (dva_strset_has(&s->user_set, name))
         return -1;
     if (r->nusers >= s->max_users) {
@@ -915,6 +930,9 @@ static int check_plan(const dva_scrape_plan *p, dva_error *err)
             "name users for quota or mailbox status");
     if (p->timeout_ms == 0)
         return dva_fail(err, DVA_ERR_USAGE, "a plan needs a timeout");
+    if (p->user_slices > 1 && p->user_slice >= p->user_slices)
+        return dva_fail(err, DVA_ERR_USAGE, "user slice %u of %u does not exist",
+                        p->user_slice, p->user_slices);
     if (p->connections > MAX_CONNECTIONS)
         return dva_fail(err, DVA_ERR_USAGE, "at most %d connections", MAX_CONNECTIONS);
     if (p->nmailbox_fields > DVA_MAILBOX_MAX_FIELDS)

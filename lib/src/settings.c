@@ -81,6 +81,7 @@ static const option_doc docs[] = {
      "OldStatsColumns \"user_cpu\" \"sys_cpu\" \"mail_read_count\""},
     {"QuotaScan", KIND_BOOL, false, false, "QuotaScan true"},
     {"QuotaScanDir", KIND_TEXT, false, false, "QuotaScanDir \"/run\""},
+    {"QuotaInterval", KIND_SECONDS, false, false, "QuotaInterval 600"},
 };
 #define NOPTS (sizeof(docs) / sizeof(docs[0]))
 
@@ -116,6 +117,7 @@ static cfg_opt_t cfg_opts[] = {
     CFG_STR_LIST("OldStatsColumns", NULL, CFGF_NODEFAULT),
     CFG_BOOL("QuotaScan", cfg_true, CFGF_NONE),
     CFG_STR("QuotaScanDir", DVA_DEFAULT_QUOTA_SCAN_DIR, CFGF_NONE),
+    CFG_FLOAT("QuotaInterval", 0, CFGF_NONE),
     CFG_END(),
 };
 
@@ -672,6 +674,7 @@ int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
     s->allow_cleartext_password = cfg_getbool(cfg, "AllowCleartextPassword");
     s->quota_scan = cfg_getbool(cfg, "QuotaScan");
     s->quota_scan_dir = dup_opt(cfg, "QuotaScanDir");
+    s->quota_interval = cfg_getfloat(cfg, "QuotaInterval");
     /* Both were checked when set; the defaults parse. */
     (void)dva_generation_parse(cfg_getstr(cfg, "DovecotVersion"), &s->generation);
     for (unsigned i = 0; i < cfg_size(cfg, "OldStats"); i++) {

@@ -123,5 +123,23 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(quota, slow)
 
 
+    def test_slices_read_every_user_exactly_once(self):
+        # QuotaInterval spreads the users over reads: slice k of n keeps
+        # the users whose name hashes to k, so n reads cover everyone once.
+        slow, slow_users, _ = self.slow_path()
+        n = 4
+        seen, merged = [], {}
+        for k in range(n):
+            p, _ = self.query("scrape", "--no-stats", "--no-who", "--users-mask", "*",
+                              "--scan-dir", self.scan_dir, "--slice", str(k), str(n))
+            quota, listed = scrape_quota(p.stdout)
+            self.assertGreater(len(listed), BULK // n // 2)
+            self.assertLess(len(listed), BULK)
+            seen += listed
+            merged.update(quota)
+        self.assertEqual(sorted(seen), slow_users)   # each exactly once
+        self.assertEqual(merged, slow)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -260,6 +260,62 @@ static void test_quota_scan_refused_falls_back_to_per_user(void **state)
     tu_server_stop(server);
 }
 
+static void test_quota_interval_spreads_users_over_reads(void **state)
+{
+    (void)state;
+    static const char *const users[] = {"alice@example.com", "bob@example.com",
+                                        "carol@example.com"};
+    tu_server *server = tu_server_start(false, NULL);
+    oconfig_item_t *root = tu_ci_new("Plugin");
+    oconfig_item_t *in = tu_ci_str(tu_ci_child(root, "Instance"), "local");
+    tu_ci_opt(in, "Socket", tu_server_path(server));
+    tu_ci_str(tu_ci_str(tu_ci_str(tu_ci_child(in, "QuotaUser"), users[0]), users[1]),
+              users[2]);
+    tu_ci_opt(in, "QuotaScan", "false");
+    tu_ci_num(tu_ci_child(in, "Interval"), 10);
+    tu_ci_num(tu_ci_child(in, "QuotaInterval"), 35); /* 3 reads */
+    assert_int_equal(configure(root), 0);
+    assert_int_equal(stub_init_cb(), 0);
+
+    int times_read[3] = {0};
+    for (int read = 0; read < 6; read++) {
+        stub_clear_captures();
+        assert_int_equal(read_instance("dovecot/local"), 0);
+        const stub_value *up = stub_find("bool", "up");
+        assert_non_null(up);
+        assert_true(up->vl.interval == TIME_T_TO_CDTIME_T(10));
+        for (int u = 0; u < 3; u++) {
+            char ti[128];
+            snprintf(ti, sizeof(ti), "%s-User_quota-used", users[u]);
+            const stub_value *v = stub_find("bytes", ti);
+            if (v == NULL)
+                continue;
+            times_read[u]++;
+            /* The series' period is QuotaInterval: no gaps in graphs. */
+            assert_true(v->vl.interval == DOUBLE_TO_CDTIME_T(35.0));
+            assert_int_equal(dva_scrape_user_slice(users[u], 3), read % 3);
+        }
+    }
+    /* Every user once per QuotaInterval (3 reads), so twice in 6 reads. */
+    for (int u = 0; u < 3; u++)
+        assert_int_equal(times_read[u], 2);
+    tu_server_stop(server);
+}
+
+static void test_quota_interval_refused_outside_its_range(void **state)
+{
+    (void)state;
+    const double bad[] = {5, 10 * 51};
+    for (size_t i = 0; i < 2; i++) {
+        oconfig_item_t *root = tu_ci_new("Plugin");
+        oconfig_item_t *in = tu_ci_str(tu_ci_child(root, "Instance"), "local");
+        tu_ci_num(tu_ci_child(in, "Interval"), 10);
+        tu_ci_num(tu_ci_child(in, "QuotaInterval"), bad[i]);
+        assert_int_equal(configure(root), -1);
+        assert_int_equal(stub_count_logs(LOG_ERR, "QuotaInterval"), i + 1);
+    }
+}
+
 static void test_tcp_password(void **state)
 {
     (void)state;
@@ -338,6 +394,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_read_over_unix_socket, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_quota_scan_refused_falls_back_to_per_user,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quota_interval_spreads_users_over_reads,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quota_interval_refused_outside_its_range,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_password, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unneeded_password_warned_once, setup,

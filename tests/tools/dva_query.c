@@ -27,7 +27,7 @@
  *                          global options --generation 2.2|2.3 (default 2.3),
  *                          --top N and --sort COLUMN (default num_cmds)
  *   scrape [--user U]... [--users-mask M]... [--no-stats] [--no-who] [--mailbox]
- *          [--oldstats SCOPE]... [--scan-dir DIR] [--connections N]
+ *          [--oldstats SCOPE]... [--scan-dir DIR] [--connections N] [--slice K N]
  *                          runs dva_scrape_run(): scrape\tUP\tCONNECTIONS, then
  *                          the lines above, users\tNAME before each user's rows,
  *                          unsupported\tSTEP\tWHY for steps the generation
@@ -35,7 +35,8 @@
  *                          replies told the generation (--generation sets
  *                          the plan's; --top/--sort apply to --oldstats);
  *                          with --scan-dir (server-side quota scan) a line
- *                          scan\tSCANS\tok|failed
+ *                          scan\tSCANS\tok|failed; --slice K N reads only
+ *                          the users of slice K of N (QuotaInterval)
  *   pipeline CMD [ARGS] [-- CMD [ARGS]]...
  *                          the commands above (but scrape) as requests on ONE
  *                          connection, in order: shows what the library refuses
@@ -593,7 +594,10 @@ static void run_scrape(const target *t, int argc, char **argv)
             plan.oldstats[scope] = oldstats_any = true;
         } else if (strcmp(argv[i], "--scan-dir") == 0 && i + 1 < argc)
             plan.scan_dir = argv[++i];
-        else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--slice") == 0 && i + 2 < argc) {
+            plan.user_slice = (unsigned)strtoul(argv[++i], NULL, 10);
+            plan.user_slices = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
             plan.connections = (unsigned)strtoul(argv[++i], NULL, 10);
         else
             usage("bad scrape option \"%s\"", argv[i]);

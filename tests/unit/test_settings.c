@@ -341,6 +341,11 @@ static void test_quota_scan_options(void **state)
     assert_int_equal(configure(&s, &err, set), 0);
     assert_false(s.quota_scan);
     assert_string_equal(s.quota_scan_dir, "/var/lib/collectd");
+    assert_true(s.quota_interval == 0);
+    dva_settings_free(&s);
+    const char *spread[] = {"QuotaInterval", "600", NULL};
+    assert_int_equal(configure(&s, &err, spread), 0);
+    assert_true(s.quota_interval == 600);
     dva_settings_free(&s);
 }
 

@@ -59,6 +59,13 @@ typedef struct {
      * every user of a scan that failed, is read one by one as without it. */
     const char *scan_dir;
 
+    /* Spreading the users over reads: with user_slices > 1, this read
+     * keeps only the users whose dva_scrape_user_slice() is user_slice, so
+     * user_slices reads in a row (user_slice 0, 1, ...) read every user
+     * once, whatever order or list the server gives. 0 or 1: every user. */
+    unsigned user_slices;
+    unsigned user_slice;
+
     unsigned connections; /* parallel mail connections; 0: 2 */
     uint64_t timeout_ms;  /* the whole read */
     size_t max_users;     /* bound on users per read; 0: 100000 */
@@ -146,5 +153,9 @@ typedef struct {
 int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
                    dva_error *err);
 void dva_scrape_result_free(dva_scrape_result *result);
+
+/* The slice (0 .. slices - 1) a user belongs to: a hash of the name, so it
+ * never changes while the user exists. */
+unsigned dva_scrape_user_slice(const char *user, unsigned slices);
 
 #endif
