@@ -1,6 +1,8 @@
 /* Sanitising and joining identifier names: see plugin_names.h. */
 #include "plugin_names.h"
 
+#include <pthread.h>
+
 bool dvp_name_byte_ok(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -17,8 +19,20 @@ bool dvp_name_clean(const char *name)
     return true;
 }
 
+/* SANITISED[b]: b itself when allowed, '_' otherwise; 0 for NUL. Built
+ * once from dvp_name_byte_ok() (a join runs for every dispatched value). */
+static unsigned char sanitised[256];
+static void build_table(void)
+{
+    for (unsigned c = 1; c < 256; c++)
+        sanitised[c] = dvp_name_byte_ok((unsigned char)c) ? (unsigned char)c : '_';
+    sanitised[0] = 0;
+}
+
 bool dvp_name_join(char *dst, size_t size, const char *const *parts, size_t nparts)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, build_table);
     size_t pos = 0;
     if (size == 0)
         return false;
@@ -28,11 +42,13 @@ bool dvp_name_join(char *dst, size_t size, const char *const *parts, size_t npar
                 goto overflow;
             dst[pos++] = '-';
         }
-        for (const unsigned char *p = (const unsigned char *)parts[i]; *p != '\0';
-             p++) {
+        for (const unsigned char *p = (const unsigned char *)parts[i];; p++) {
+            unsigned char c = sanitised[*p];
+            if (c == 0)
+                break;
             if (pos + 1 >= size)
                 goto overflow;
-            dst[pos++] = dvp_name_byte_ok(*p) ? (char)*p : '_';
+            dst[pos++] = (char)c;
         }
     }
     dst[pos] = '\0';

@@ -20,6 +20,9 @@ typedef struct {
     cdtime_t interval; /* of the values being dispatched */
     cdtime_t time;
     size_t count;
+    /* Filled once per read; each value sets only its own fields. */
+    value_list_t vl;
+    value_t value;
 } batch;
 
 void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
@@ -30,12 +33,12 @@ void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
     submit->host = host;
     submit->interval = interval;
     submit->log = log;
-    dvp_map_init(&submit->seen, SEEN_MAX);
+    dvp_seen_init(&submit->seen, SEEN_MAX);
 }
 
 void dvp_submit_free(dvp_submit *submit)
 {
-    dvp_map_free(&submit->seen);
+    dvp_seen_free(&submit->seen);
 }
 
 /* "long:<type>/<part>-<part>..." unsanitised and uncut, the key of the
@@ -66,9 +69,10 @@ static bool first_in_read(batch *b, const char *type, const char *ti, bool quiet
     memcpy(key, type, tlen);
     key[tlen] = '\0';
     memcpy(key + tlen + 1, ti, ilen);
-    bool added = false;
-    if (dvp_map_touch(&b->s->seen, key, tlen + 1 + ilen, &added) == NULL)
+    int rc = dvp_seen_add(&b->s->seen, key, tlen + 1 + ilen);
+    if (rc < 0)
         return true; /* cannot tell: better a duplicate than a lost value */
+    bool added = rc == 1;
     if (!added && !quiet) {
         char once[3 * DATA_MAX_NAME_LEN];
         snprintf(once, sizeof(once), "dup:%s/%s", type, ti);
@@ -86,8 +90,8 @@ static void dispatch(batch *b, const char *type, const char *const *parts,
                      size_t nparts, value_t value, bool quiet_duplicate)
 {
     dvp_submit *s = b->s;
-    char ti[DATA_MAX_NAME_LEN];
-    if (!dvp_name_join(ti, sizeof(ti), parts, nparts)) {
+    char *ti = b->vl.type_instance;
+    if (!dvp_name_join(ti, sizeof(b->vl.type_instance), parts, nparts)) {
         size_t len = 0;
         char *key = long_name_key(type, parts, nparts, &len);
         if (key != NULL)
@@ -101,18 +105,14 @@ static void dispatch(batch *b, const char *type, const char *const *parts,
     if (!first_in_read(b, type, ti, quiet_duplicate))
         return;
 
-    value_list_t vl = VALUE_LIST_INIT;
-    vl.values = &value;
-    vl.values_len = 1;
-    vl.time = b->time;
-    vl.interval = b->interval;
-    if (s->host != NULL)
-        snprintf(vl.host, sizeof(vl.host), "%s", s->host);
-    snprintf(vl.plugin, sizeof(vl.plugin), "%s", DVP_PLUGIN_NAME);
-    snprintf(vl.plugin_instance, sizeof(vl.plugin_instance), "%s", s->instance);
-    snprintf(vl.type, sizeof(vl.type), "%s", type);
-    memcpy(vl.type_instance, ti, sizeof(ti));
-    plugin_dispatch_values(&vl);
+    b->value = value;
+    b->vl.interval = b->interval;
+    if (strcmp(b->vl.type, type) != 0) {
+        size_t tlen = strnlen(type, sizeof(b->vl.type) - 1);
+        memcpy(b->vl.type, type, tlen);
+        b->vl.type[tlen] = '\0';
+    }
+    plugin_dispatch_values(&b->vl);
     b->count++;
 }
 
@@ -237,8 +237,7 @@ static bool first_mailbox(batch *b, const char *user, const char *mailbox)
     char *key = dvp_key_join(buf, sizeof(buf), &len, parts, 3);
     if (key == NULL)
         return true;
-    bool added = true;
-    dvp_map_touch(&b->s->seen, key, len, &added);
+    bool added = dvp_seen_add(&b->s->seen, key, len) != 0;
     dvp_key_free(key, buf);
     return added;
 }
@@ -307,8 +306,18 @@ static void submit_oldstats(batch *b, const dva_scrape_result *r)
 size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
                          cdtime_t when)
 {
+    /* On the stack: instances are read by parallel threads. */
     batch b = {.s = submit, .interval = submit->interval, .time = when, .count = 0};
-    dvp_map_clear(&submit->seen);
+    b.vl = (value_list_t)VALUE_LIST_INIT;
+    b.vl.values = &b.value;
+    b.vl.values_len = 1;
+    b.vl.time = when;
+    if (submit->host != NULL)
+        snprintf(b.vl.host, sizeof(b.vl.host), "%s", submit->host);
+    snprintf(b.vl.plugin, sizeof(b.vl.plugin), "%s", DVP_PLUGIN_NAME);
+    snprintf(b.vl.plugin_instance, sizeof(b.vl.plugin_instance), "%s",
+             submit->instance);
+    dvp_seen_reset(&submit->seen);
     submit_self(&b, result);
     submit_stats(&b, result);
     submit_who(&b, result);
@@ -317,6 +326,6 @@ size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
         b.interval = submit->user_interval;
     for (size_t i = 0; i < result->nusers; i++)
         submit_user(&b, &result->users[i]);
-    dvp_map_clear(&submit->seen);
+    dvp_seen_reset(&submit->seen);
     return b.count;
 }

@@ -63,6 +63,7 @@
 #include "doveadm/scrape.h"
 #include "plugin_log.h"
 #include "plugin_map.h"
+#include "plugin_seen.h"
 
 /* The mailbox status fields the plugin asks for, in this order. */
 #define DVP_MAILBOX_FIELD_MESSAGES 0
@@ -80,7 +81,7 @@ typedef struct {
      * interval. */
     cdtime_t user_interval;
     dvp_logger *log; /* borrowed */
-    dvp_map seen;    /* identifiers dispatched during the current read */
+    dvp_seen seen;   /* identifiers dispatched during the current read */
 } dvp_submit;
 
 void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,

@@ -1,0 +1,35 @@
+/* The identifiers dispatched during one read, to dispatch each only once.
+ * An open-addressing set of byte-string keys whose memory is kept from
+ * read to read: after the first reads, a read allocates nothing, whatever
+ * the number of values (the key bytes go to one reused arena). */
+#ifndef DVP_PLUGIN_SEEN_H
+#define DVP_PLUGIN_SEEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t hash;
+    uint32_t generation; /* the slot is used when it equals the set's */
+    uint32_t len;
+    size_t offset; /* of the key in the arena */
+} dvp_seen_slot;
+
+typedef struct {
+    dvp_seen_slot *slots;
+    size_t nslots; /* a power of two, or 0 */
+    size_t count;
+    size_t max_entries;
+    uint32_t generation;
+    char *arena;
+    size_t arena_len, arena_cap;
+} dvp_seen;
+
+void dvp_seen_init(dvp_seen *seen, size_t max_entries);
+void dvp_seen_free(dvp_seen *seen);
+/* Forgets every key (O(1) but once every 2^32 resets); keeps the memory. */
+void dvp_seen_reset(dvp_seen *seen);
+/* 1: added; 0: already there; -1: full or out of memory (cannot tell). */
+int dvp_seen_add(dvp_seen *seen, const void *key, size_t len);
+
+#endif
