@@ -31,7 +31,8 @@ fi
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 CC=clang cmake -S . -B "$build" -DDVA_FUZZ=ON -DDVA_BUILD_PLUGIN=OFF \
   -DDVA_BUILD_TESTS=OFF -DDVA_WERROR=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" >/dev/null
+# Only the fuzz targets (not the tools and pages the tree also builds).
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 
 if [ -n "${FUZZ_WORKDIR:-}" ]; then
   mkdir -p "$FUZZ_WORKDIR"

@@ -20,6 +20,6 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE e2e
 
-# A short fuzzing pass (5 s per target) from the committed corpus:
+# A short fuzzing pass (3 s per target) from the committed corpus:
 # catches a regression that crashes on the seeds or on inputs near them.
-scripts/fuzz.sh 5
+scripts/fuzz.sh 3
