@@ -29,6 +29,10 @@ else
 fi
 
 build=${FUZZ_BUILD_DIR:-build-fuzz}
+case $build in
+/*) ;;
+*) build=$root/$build ;;
+esac
 CC=clang cmake -S . -B "$build" -DDVA_FUZZ=ON -DDVA_BUILD_PLUGIN=OFF \
   -DDVA_BUILD_TESTS=OFF -DDVA_WERROR=ON >/dev/null
 # Only the fuzz targets (not the tools and pages the tree also builds).
@@ -41,7 +45,7 @@ else
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
 fi
-artifacts=$root/$build/artifacts
+artifacts=$build/artifacts
 mkdir -p "$artifacts"
 
 failed=0
@@ -56,13 +60,13 @@ for t in "${targets[@]}"; do
   # One process at a time (the machine is shared); TMPDIR holds the config
   # target's scratch files.
   # shellcheck disable=SC2086 # FUZZ_ARGS is a list of options
-  if (cd "$scratch" && TMPDIR=$scratch "$root/$build/tests/fuzz/fuzz_$t" \
+  if (cd "$scratch" && TMPDIR=$scratch "$build/tests/fuzz/fuzz_$t" \
     -max_total_time="$secs" -max_len="${FUZZ_MAX_LEN:-4096}" -timeout=10 \
     -rss_limit_mb=2048 -dict="$root/$dict" -artifact_prefix="$artifacts/$t-" \
     -print_final_stats=1 ${FUZZ_ARGS:-} "$scratch/$t" >"$log" 2>&1); then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-    echo "fuzz_$t: ok, $runs executions in ${secs}s, $cov, corpus $(ls "$scratch/$t" | wc -l) inputs"
+    echo "fuzz_$t: ok, $runs executions in ${secs}s, $cov, corpus $(find "$scratch/$t" -type f | wc -l) inputs"
   else
     echo "fuzz_$t: FAILED (input saved under $artifacts/$t-*):"
     grep -v '^#' "$log" | tail -40
