@@ -416,14 +416,25 @@ static void take_reply(scrape *s, dva_reply *dst)
     dva_reply_reset(&s->res.reply);
 }
 
-static void handle_users(scrape *s)
+/* A reply that arrived whole but does not decode: the message says which
+ * server sent it and for which request, as a transport error does. */
+static void decode_failed(dva_scrape_step *step, const dva_error *err,
+                          const char *where, const char *command, const char *user)
+{
+    if (step->error.code != DVA_OK)
+        return;
+    dva_fail(&step->error, err->code, "%s: the reply to '%s'%s%s: %s", where, command,
+             user != NULL ? " for " : "", user != NULL ? user : "", err->message);
+}
+
+static void handle_users(scrape *s, const char *where)
 {
     dva_scrape_result *r = s->result;
     dva_userlist list = {0};
     dva_error err;
     r->users_step.attempted = true;
     if (dva_userlist_decode(&s->res.reply, s->max_users, &list, &err) < 0) {
-        r->users_step.error = err;
+        decode_failed(&r->users_step, &err, where, "user", NULL);
         return;
     }
     for (size_t i = 0; i < list.nusers; i++) {
@@ -696,7 +707,7 @@ fallback:
     fallback_chunk(s, c);
 }
 
-static void handle_success(scrape *s, const job *j)
+static void handle_success(scrape *s, const job *j, const char *where)
 {
     dva_scrape_result *r = s->result;
     dva_error err;
@@ -705,17 +716,17 @@ static void handle_success(scrape *s, const job *j)
         take_reply(s, &r->stats_reply);
         r->stats_step.attempted = true;
         if (dva_stats_decode(&r->stats_reply, &r->stats, &err) < 0)
-            r->stats_step.error = err;
+            decode_failed(&r->stats_step, &err, where, "stats dump", NULL);
         break;
     case JOB_WHO:
         take_reply(s, &r->who_reply);
         r->who_step.attempted = true;
         if (dva_who_decode(&r->who_reply, &r->who, &err) < 0 ||
             dva_who_summarize(&r->who, &r->who_summary, &err) < 0)
-            r->who_step.error = err;
+            decode_failed(&r->who_step, &err, where, "who", NULL);
         break;
     case JOB_USERS:
-        handle_users(s);
+        handle_users(s, where);
         break;
     case JOB_SCAN:
         handle_scan(s, j);
@@ -725,7 +736,7 @@ static void handle_success(scrape *s, const job *j)
         take_reply(s, &u->quota_reply);
         u->quota_step.attempted = true;
         if (dva_quota_decode(&u->quota_reply, u->name, &u->quota, &err) < 0)
-            u->quota_step.error = err;
+            decode_failed(&u->quota_step, &err, where, "quota get", u->name);
         break;
     }
     case JOB_MAILBOX: {
@@ -733,9 +744,8 @@ static void handle_success(scrape *s, const job *j)
         take_reply(s, &u->mailbox_replies[j->mask]);
         u->mailbox_step.attempted = true;
         if (dva_mailbox_decode(&u->mailbox_replies[j->mask], s->n_mb_fields, u->name,
-                               &u->mailboxes[j->mask], &err) < 0 &&
-            u->mailbox_step.error.code == DVA_OK)
-            u->mailbox_step.error = err;
+                               &u->mailboxes[j->mask], &err) < 0)
+            decode_failed(&u->mailbox_step, &err, where, "mailbox status", u->name);
         break;
     }
     case JOB_OLDSTATS:
@@ -748,7 +758,7 @@ static void handle_success(scrape *s, const job *j)
     }
 }
 
-static void handle_result(scrape *s)
+static void handle_result(scrape *s, const char *where)
 {
     size_t index = tag_job(s->res.tag);
     job *j = &s->jobs[index];
@@ -762,7 +772,7 @@ static void handle_result(scrape *s)
         observe(s, j);
     }
     if (code == DVA_OK || (code == DVA_ERR_COMMAND && j->kind == JOB_SCAN)) {
-        handle_success(s, j);
+        handle_success(s, j, where);
     } else if (j->kind == JOB_SCAN && dva_now_ms() < s->deadline) {
         /* The scan's connection failed: its users are read one by one. */
         scan_failed(s, &s->res.error);
@@ -793,7 +803,8 @@ static void drain(scrape *s, size_t i)
     dva_recv r;
     while (s->conns[i].client != NULL &&
            (r = dva_client_receive(s->conns[i].client, &s->res)) == DVA_RECV_RESULT)
-        handle_result(s); /* may open connections: s->conns can move */
+        /* may open connections: s->conns can move, the transport not */
+        handle_result(s, dva_transport_describe(s->conns[i].transport));
     conn *cn = &s->conns[i];
     if (cn->client == NULL)
         return;
