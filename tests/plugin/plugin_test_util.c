@@ -249,33 +249,28 @@ static bool write_all(int fd, const char *data, size_t len)
     return true;
 }
 
-static bool send_capture(int fd, const char *name)
+static char *capture_bytes(const char *name, size_t *len)
 {
     char path[128];
-    size_t len;
     snprintf(path, sizeof(path), "captures/%s", name);
-    char *buf = dva_test_read_data(path, &len);
-    bool ok = write_all(fd, buf, len);
-    free(buf);
-    return ok;
+    return dva_test_read_data(path, len);
 }
 
-/* Answers one request line: flags TAB user TAB command TAB args... */
-static bool answer(int fd, const char *line)
+char *tu_good_reply(const char *line, size_t *len)
 {
     const char *user = strchr(line, '\t');
-    if (user == NULL)
-        return false;
+    const char *cmd = user == NULL ? NULL : strchr(user + 1, '\t');
+    if (cmd == NULL) {
+        *len = 0;
+        return NULL;
+    }
     user++;
-    const char *cmd = strchr(user, '\t');
-    if (cmd == NULL)
-        return false;
     size_t ulen = (size_t)(cmd - user);
     cmd++;
     if (strncmp(cmd, "stats dump", 10) == 0)
-        return send_capture(fd, "stats_dump.bin");
+        return capture_bytes("stats_dump.bin", len);
     if (strcmp(cmd, "who") == 0)
-        return send_capture(fd, "who.bin");
+        return capture_bytes("who.bin", len);
     char local[64] = "";
     const char *at = memchr(user, '@', ulen);
     if (at != NULL && (size_t)(at - user) < sizeof(local))
@@ -285,11 +280,26 @@ static bool answer(int fd, const char *line)
          strcmp(local, "carol") == 0 || strcmp(local, "dave") == 0)) {
         char name[64];
         snprintf(name, sizeof(name), "quota_%s.bin", local);
-        return send_capture(fd, name);
+        return capture_bytes(name, len);
     }
     if (strncmp(cmd, "mailbox status", 14) == 0 && strcmp(local, "alice") == 0)
-        return send_capture(fd, "mailbox_status_alice.bin");
-    return write_all(fd, "\n-\n", 3);
+        return capture_bytes("mailbox_status_alice.bin", len);
+    char *fail = strdup("\n-\n");
+    assert_non_null(fail);
+    *len = 3;
+    return fail;
+}
+
+/* Answers one request line: flags TAB user TAB command TAB args... */
+static bool answer(int fd, const char *line)
+{
+    size_t len;
+    char *reply = tu_good_reply(line, &len);
+    if (reply == NULL)
+        return false;
+    bool ok = write_all(fd, reply, len);
+    free(reply);
+    return ok;
 }
 
 typedef struct {
@@ -297,8 +307,7 @@ typedef struct {
     int fd;
 } conn_arg;
 
-/* "PLAIN" TAB base64("\0doveadm\0" password), as the client sends it. */
-static void plain_line(char *out, size_t size, const char *password)
+void tu_plain_line(char *out, size_t size, const char *password)
 {
     static const char b64[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -361,7 +370,7 @@ static void *serve_conn(void *arg)
                 authenticating = false;
                 /* PLAIN TAB base64(\0doveadm\0password) */
                 char expected[512];
-                plain_line(expected, sizeof(expected), s->password);
+                tu_plain_line(expected, sizeof(expected), s->password);
                 ok = write_all(fd, strcmp(buf, expected) == 0 ? "+\n" : "-\n", 2);
             } else {
                 ok = answer(fd, buf);

@@ -48,13 +48,20 @@ void tu_user_quota_row(dva_scrape_user *u, const char *root, dva_quota_type type
 
 /* ---- a fake doveadm server ---- */
 
+/* What a good Dovecot 2.3.19 sends for one request line (flags TAB user
+ * TAB command ...), from the captures: stats dump -> stats_dump.bin,
+ * who -> who.bin, quota get for <user> -> quota_<local part>.bin, mailbox
+ * status for alice -> mailbox_status_alice.bin, anything else "\n-\n".
+ * NULL for a line with fewer than 3 fields. Free with free(). */
+char *tu_good_reply(const char *line, size_t *len);
+/* "PLAIN" TAB base64("\0doveadm\0" password): the client's auth line. */
+void tu_plain_line(char *out, size_t size, const char *password);
+
 typedef struct tu_server tu_server;
 /* Listens on a UNIX socket (path NULL) or on 127.0.0.1 (tcp true) and
  * answers every connection in a thread: "+" to VERSION (or "-" then
- * "+"/"-" to PLAIN when password is set), then per request line the bytes
- * of the matching capture: stats dump -> stats_dump.bin, who -> who.bin,
- * quota get for <user> -> quota_<local part>.bin, mailbox status for
- * alice -> mailbox_status_alice.bin, anything else "\n-\n". */
+ * "+"/"-" to PLAIN when password is set), then per request line
+ * tu_good_reply(). */
 tu_server *tu_server_start(bool tcp, const char *password);
 const char *tu_server_path(const tu_server *s);
 unsigned tu_server_port(const tu_server *s);
