@@ -190,6 +190,20 @@ static void close_fmt(dva_client *c, dva_errcode code, const char *fmt, ...)
 
 /* ---- the request FIFO ---- */
 
+static pending_request *queue_head(dva_client *c);
+
+/* A transport error says what failed ("read from X failed: Connection
+ * reset by peer"); the connection's error adds at which step. */
+static void close_io_error(dva_client *c, const dva_error *err)
+{
+    pending_request *head = queue_head(c);
+    if (c->state == DVA_STATE_READY && head != NULL)
+        close_fmt(c, err->code, "%s, waiting for the reply to %s", err->message,
+                  head->label);
+    else
+        close_fmt(c, err->code, "%s, while %s", err->message, dva_state_name(c->state));
+}
+
 static pending_request *queue_head(dva_client *c)
 {
     return c->q_len == 0 ? NULL : &c->queue[c->q_head];
@@ -323,7 +337,7 @@ static int flush_out(dva_client *c)
         ssize_t n = dva_transport_write(c->transport, c->out.data + c->out.pos,
                                         dva_bytebuf_unread(&c->out), &err);
         if (n < 0) {
-            close_with(c, &err);
+            close_io_error(c, &err);
             return -1;
         }
         if (n == 0)
@@ -348,7 +362,7 @@ static int fill_in(dva_client *c, bool *eof)
         return 0;
     }
     if (n < 0) {
-        close_with(c, &err);
+        close_io_error(c, &err);
         return -1;
     }
     c->in_len = (size_t)n;
