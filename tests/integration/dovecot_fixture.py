@@ -301,6 +301,7 @@ class DovecotServer:
         self._procs = []            # (pid, starttime) snapshot for stop()
         self._imap_sessions = []
         self._started = False
+        self._populated = False
         self.start_seconds = self.stop_seconds = None
 
     # -- context manager ------------------------------------------------------
@@ -385,15 +386,21 @@ class DovecotServer:
         os.chown(self.users_path, 0, dovecot_gid)
         os.chmod(self.users_path, 0o640)
 
-        self.imap_port = free_port()
-        self.doveadm_port = free_port() if self.tcp else None
-        while self.tcp and self.doveadm_port == self.imap_port:
+        # A restart (start() after stop(keep_files=True)) keeps the ports,
+        # as a restarted system Dovecot would.
+        if self.imap_port is None:
+            self.imap_port = free_port()
+        if self.tcp and self.doveadm_port is None:
             self.doveadm_port = free_port()
+            while self.doveadm_port == self.imap_port:
+                self.doveadm_port = free_port()
         if self.tls:
-            self.pki = make_test_pki(os.path.join(self.root_dir, "pki"))
-            self.doveadm_tls_port = free_port()
-            while self.doveadm_tls_port in (self.imap_port, self.doveadm_port):
+            if self.pki is None:
+                self.pki = make_test_pki(os.path.join(self.root_dir, "pki"))
+            if self.doveadm_tls_port is None:
                 self.doveadm_tls_port = free_port()
+                while self.doveadm_tls_port in (self.imap_port, self.doveadm_port):
+                    self.doveadm_tls_port = free_port()
 
         with open(self.conf_path, "w") as f:
             f.write(self._config_text())
@@ -523,8 +530,9 @@ class DovecotServer:
                                    % (self.conf_path, r.returncode, output, self.log_tail()))
             self._wait_ready(t0 + self.start_timeout)
             self._procs = _descendants(self.master_pid)
-            if self.populate:
+            if self.populate and not self._populated:
                 self._populate()
+                self._populated = True
         except BaseException:
             self.stop()
             raise
@@ -625,8 +633,11 @@ class DovecotServer:
                 except Exception:
                     pass
 
-    def stop(self):
-        """Stop Dovecot and wait (bounded) until all its processes are gone."""
+    def stop(self, keep_files=False):
+        """Stop Dovecot and wait (bounded) until all its processes are gone.
+        With keep_files, the tree (mail, config, ports) stays, so start()
+        brings the same Dovecot back on the same socket and ports (a
+        restart); a later stop() without it removes the tree."""
         t0 = time.monotonic()
         for s in self._imap_sessions:
             try:
@@ -674,9 +685,10 @@ class DovecotServer:
                 raise DovecotError("dovecot processes still running after %.1fs, killed: %s"
                                    % (self.stop_timeout, [p for p, _ in left]))
         self.stop_seconds = time.monotonic() - t0
-        if self._own_dir and not self.keep_dir and self.root_dir \
+        if self._own_dir and not self.keep_dir and not keep_files and self.root_dir \
                 and os.path.isdir(self.root_dir):
             shutil.rmtree(self.root_dir, ignore_errors=True)
+            self.pki = None          # its files went with the tree
 
     # -- helpers ----------------------------------------------------------------
     def doveadm_run(self, *args, timeout=30):
