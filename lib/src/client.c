@@ -720,12 +720,17 @@ bool dva_client_expire(dva_client *c, uint64_t now_ms)
         return false;
     pending_request *head = queue_head(c);
     const char *where = dva_transport_describe(c->transport);
-    if (c->state == DVA_STATE_READY && head != NULL)
-        close_fmt(c, DVA_ERR_TIMEOUT, "%s: timed out waiting for the reply to %s%s",
-                  where, head->label,
-                  c->reply_begun && c->parser.consumed_total > 0
-                      ? " (the reply had started)"
-                      : "");
+    /* What came instead: part of the reply, or nothing at all. */
+    size_t got = c->reply_begun ? c->parser.consumed_total : 0;
+    if (c->state == DVA_STATE_READY && head != NULL && got > 0)
+        close_fmt(c, DVA_ERR_TIMEOUT,
+                  "%s: timed out waiting for the rest of the reply to %s (%zu bytes of "
+                  "it came, then nothing)",
+                  where, head->label, got);
+    else if (c->state == DVA_STATE_READY && head != NULL)
+        close_fmt(c, DVA_ERR_TIMEOUT,
+                  "%s: timed out waiting for the reply to %s (nothing came)", where,
+                  head->label);
     else {
         const char *more = dva_transport_waiting_for(c->transport);
         close_fmt(c, DVA_ERR_TIMEOUT, "%s: timed out while %s%s%s", where,

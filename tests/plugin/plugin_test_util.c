@@ -412,15 +412,17 @@ static void *serve(void *arg)
         }
         ca->server = s;
         ca->fd = fd;
+        /* Counted before the connection is served: a client that got its
+         * answer must find its connection counted. */
+        pthread_mutex_lock(&s->lock);
+        s->connections++;
+        pthread_mutex_unlock(&s->lock);
         if (pthread_create(&s->conn_threads[s->nconns], NULL, serve_conn, ca) != 0) {
             close(fd);
             free(ca);
             continue;
         }
         s->conn_fds[s->nconns++] = fd;
-        pthread_mutex_lock(&s->lock);
-        s->connections++;
-        pthread_mutex_unlock(&s->lock);
     }
     for (size_t i = 0; i < s->nconns; i++) {
         shutdown(s->conn_fds[i], SHUT_RDWR);
