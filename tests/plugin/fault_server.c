@@ -1,10 +1,11 @@
 /* The scriptable fake doveadm server: see fault_server.h.
  *
  * Process layout: the test process owns the listening socket; an acceptor
- * process (forked per script) accepts and forks one process per
- * connection, which runs the script with blocking I/O. Code that runs in
- * those processes never calls cmocka (a failed assertion there would
- * unwind into the parent's test runner): it just ends the process. */
+ * process (forked per script) accepts and runs each connection's script in
+ * a thread of its own with blocking I/O (threads, not a process per
+ * connection: a fork of a sanitized process costs ~50 ms). Code that runs
+ * there never calls cmocka (a failed assertion would unwind into the
+ * test's runner): it just ends the connection. */
 #include "fault_server.h"
 
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -24,12 +26,13 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "plugin_test_util.h"
 
-/* A connection process never outlives this, whatever the client does. */
+/* A connection never waits longer than this for its client. */
 #define CONN_MAX_SECONDS 30
 #define LINE_MAX_LEN 65536
 
@@ -52,10 +55,12 @@ typedef struct {
     size_t len;
 } conn;
 
-static void conn_exit(conn *c)
+/* Ends the connection (and its thread): "the server process ended". */
+__attribute__((noreturn)) static void conn_exit(conn *c)
 {
     close(c->fd);
-    _exit(0);
+    free(c);
+    pthread_exit(NULL);
 }
 
 static void send_bytes(conn *c, const char *data, size_t len)
@@ -133,7 +138,7 @@ static void garbage(conn *c, size_t len)
 
 static void endless(conn *c)
 {
-    static char chunk[65536];
+    char chunk[16384];
     memset(chunk, 'v', sizeof(chunk));
     send_bytes(c, "metric\t", 7);
     for (;;)
@@ -196,19 +201,16 @@ static void handshake(conn *c)
         fault(c);
 }
 
-static void serve_conn(int fd, const fs_script *script)
+static void *serve_conn(void *arg)
 {
-    static conn c; /* static: the line buffer is large */
-    c.fd = fd;
-    c.script = script;
-    c.len = 0;
-    alarm(CONN_MAX_SECONDS);
+    conn *c = arg;
+    const fs_script *script = c->script;
     if (script->when == FS_AT_ACCEPT)
-        fault(&c);
-    handshake(&c);
+        fault(c);
+    handshake(c);
     unsigned matched = 0;
     for (;;) {
-        char *line = read_line(&c);
+        char *line = read_line(c);
         size_t len;
         char *reply = tu_good_reply(line, &len);
         bool strikes =
@@ -216,26 +218,28 @@ static void serve_conn(int fd, const fs_script *script)
             (script->command == NULL || strncmp(command_of(line), script->command,
                                                 strlen(script->command)) == 0) &&
             matched++ == script->nth;
-        consume_line(&c);
+        consume_line(c);
         if (reply == NULL)
-            conn_exit(&c); /* fewer than 3 fields: Dovecot closes */
+            conn_exit(c); /* fewer than 3 fields: Dovecot closes */
         if (strikes) {
-            size_t part = len * script->cut_percent / 100;
-            send_bytes(&c, reply, part);
+            send_bytes(c, reply, len * script->cut_percent / 100);
             free(reply);
-            fault(&c);
+            fault(c);
             continue;
         }
-        send_bytes(&c, reply, len);
+        send_bytes(c, reply, len);
         free(reply);
     }
+    return NULL;
 }
 
 /* ---- the acceptor (a process per script) ---- */
 
 static void accept_loop(fs_server *s)
 {
-    signal(SIGCHLD, SIG_IGN); /* connection processes reap themselves */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     for (;;) {
         int fd = accept(s->listen_fd, NULL, NULL);
         if (fd < 0) {
@@ -249,14 +253,20 @@ static void accept_loop(fs_server *s)
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         }
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(s->listen_fd);
-            signal(SIGCHLD, SIG_DFL);
-            serve_conn(fd, &s->script);
-            _exit(0);
+        struct timeval bound = {.tv_sec = CONN_MAX_SECONDS};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound));
+        conn *c = malloc(sizeof(*c));
+        pthread_t thread;
+        if (c == NULL) {
+            close(fd);
+            continue;
         }
-        close(fd);
+        *c = (conn){.fd = fd, .script = &s->script};
+        if (pthread_create(&thread, &attr, serve_conn, c) != 0) {
+            close(fd);
+            free(c);
+        }
     }
 }
 

@@ -1,19 +1,18 @@
 /* A scriptable fake doveadm server for fault tests.
  *
- * It listens on a UNIX socket or on 127.0.0.1 and serves like Dovecot does:
- * every connection gets a process of its own (forked), which answers
- * "+" to VERSION (or "-" and then checks PLAIN against the password) and
- * each request line with the captured reply of a good server
- * (tu_good_reply()). A script makes every connection misbehave at one
- * point: hang, close, send garbage, send a value that never ends, drip
- * bytes one at a time, or send bytes of its own.
+ * It listens on a UNIX socket or on 127.0.0.1 and serves like Dovecot:
+ * every connection on its own, "+" to VERSION (or "-" and then PLAIN
+ * checked against the password), and each request line answered with the
+ * captured reply of a good server (tu_good_reply()). A script makes every
+ * connection misbehave at one point: hang, close, send garbage, send a
+ * value that never ends, drip bytes one at a time, or send bytes of its
+ * own.
  *
- * The server runs in forked processes, never in threads of the test: the
- * test process holds only the plugin, so its heap can be measured, and a
- * fault that kills "the server process" kills just that. The listening
- * socket belongs to the test process and outlives the scripts, so
- * fs_server_set_script() switches from a good server to a faulty one and
- * back on the same address, as a restarted Dovecot would be. */
+ * The server runs in a forked process, never in threads of the test: the
+ * test process holds only the plugin, so its heap can be measured. The
+ * listening socket belongs to the test process and outlives the scripts,
+ * so fs_server_set_script() switches from a good server to a faulty one
+ * and back on the same address, as a restarted Dovecot would be. */
 #ifndef DVP_FAULT_SERVER_H
 #define DVP_FAULT_SERVER_H
 
@@ -31,7 +30,7 @@ typedef enum {
 typedef enum {
     FS_CONTINUE = 0, /* send bytes (if any), then go on serving */
     FS_HANG,         /* say nothing more; read and drop until the client closes */
-    FS_CLOSE,        /* the process ends (the client sees EOF) */
+    FS_CLOSE,        /* the connection ends, as when Dovecot's process dies */
     FS_GARBAGE,      /* garbage_len pseudo-random bytes, then hang */
     FS_ENDLESS,      /* one value that never ends: bytes until the client closes */
 } fs_action;
