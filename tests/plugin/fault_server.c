@@ -280,9 +280,13 @@ static void stop_acceptor(fs_server *s)
     s->acceptor = 0;
 }
 
+/* Returns once the acceptor runs: a read right after a script change
+ * must not spend its Timeout waiting for the new process to be scheduled. */
 static void start_acceptor(fs_server *s)
 {
     pid_t parent = getpid();
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -290,8 +294,19 @@ static void start_acceptor(fs_server *s)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(0);
+        close(ready[0]);
+        if (write(ready[1], "r", 1) != 1)
+            _exit(1);
+        close(ready[1]);
         accept_loop(s);
     }
+    close(ready[1]);
+    char byte;
+    ssize_t n;
+    while ((n = read(ready[0], &byte, 1)) < 0 && errno == EINTR)
+        ;
+    close(ready[0]);
+    assert_int_equal(n, 1);
     s->acceptor = pid;
 }
 
