@@ -205,13 +205,16 @@ class CollectdDaemon:
             text = "<Plugin dovecot>\n%s\n</Plugin>" % text
         self.dovecot_config = text
         self.plugin_path = plugin_path or default_plugin_path()
-        self.interval = interval
+        self.valgrind = valgrind_enabled() if valgrind is None else valgrind
+        # Under valgrind the first reads run code valgrind is still
+        # translating: at Interval 1 (Timeout 0.8 s) they could time out,
+        # and a test would see a FAILURE/OKAY pair that is valgrind's.
+        self.interval = interval * 2 if self.valgrind else interval
         self.load_dovecot = load_dovecot
         self.extra_plugins = tuple(extra_plugins)
         self.extra_config = extra_config
         self.plugin_files = tuple(plugin_files)
         self.hostname = hostname
-        self.valgrind = valgrind_enabled() if valgrind is None else valgrind
         # valgrind makes everything ~20-50x slower
         self.slow = 5.0 if self.valgrind else 1.0
         self.start_timeout = start_timeout * self.slow
