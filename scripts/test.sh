@@ -11,6 +11,9 @@ scripts/install-deps.sh
 jobs=$(nproc)
 cmake -S . -B build -DDVA_WERROR=ON
 cmake --build build -j"$jobs"
+# This pass includes integration.valgrind_e2e: the e2e tests once more with
+# collectd under valgrind (any memory error or definite leak fails it);
+# ctest runs it beside the other tests.
 ctest --test-dir build --output-on-failure -j"$jobs"
 
 cmake -S . -B build-asan -DDVA_WERROR=ON -DDVA_SANITIZE=ON
