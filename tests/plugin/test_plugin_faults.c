@@ -170,6 +170,9 @@ static void configure(const fs_server *server, bool tcp, double timeout)
     /* One mail connection: the three users' requests are pipelined on it,
      * so a fault in one reply can reach the next user's. */
     tu_ci_num(tu_ci_child(in, "Connections"), 1);
+    /* Per-user requests, not one server-side scan: the faults below
+     * strike the users' own replies. */
+    tu_ci_bool(tu_ci_child(in, "QuotaScan"), false);
     tu_ci_num(tu_ci_child(in, "Timeout"), timeout);
     assert_int_equal(stub_config_cb(root), 0);
     tu_ci_free(root);
