@@ -67,6 +67,16 @@ static const char *reason(const dva_error *err)
     return err->message[0] != '\0' ? err->message : dva_errcode_name(err->code);
 }
 
+/* The length of reason() without a closing full stop, for messages that go
+ * on after it. */
+static int reason_length(const dva_error *err)
+{
+    size_t len = strlen(reason(err));
+    if (len > 0 && reason(err)[len - 1] == '.')
+        len--;
+    return (int)len;
+}
+
 /* Returns true when the server is up (and the rest should be looked at). */
 static bool report_server(dvp_notify *n, const dva_scrape_result *r, cdtime_t now)
 {
@@ -133,11 +143,10 @@ static void report_user_step(dvp_notify *n, const char *kind, const char *what,
         if (dvp_map_touch(&n->state, key, len, &added) == NULL)
             note_state_full(n);
         else if (added)
-            dvp_log(
-                n->log, LOG_WARNING,
-                "%s of user \"%s\" could not be read: %s; the other users are still "
-                "reported",
-                what, user, reason(&step->error));
+            dvp_log(n->log, LOG_WARNING,
+                    "%s of user \"%s\" could not be read: %.*s; the other users are "
+                    "still reported",
+                    what, user, reason_length(&step->error), reason(&step->error));
     } else if (dvp_map_find(&n->state, key, len) != NULL) {
         dvp_log(n->log, LOG_INFO, "%s of user \"%s\" can be read again", what, user);
         dvp_map_remove(&n->state, key, len);

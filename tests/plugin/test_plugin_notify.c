@@ -214,6 +214,20 @@ static void test_user_quota_failure_streak(void **state)
     assert_int_equal(stub_count_notifications(0, "dave"), 0);
 }
 
+/* A reason that ends a sentence is not followed by ".;" in the log line. */
+static void test_user_failure_reason_full_stop(void **state)
+{
+    fixture *f = *state;
+    dva_scrape_result r;
+    tu_result_init(&r);
+    dva_scrape_user *u = tu_result_user(&r, "carol@example.com");
+    tu_fail_step(&u->quota_step, DVA_ERR_DECODE, "Row 1 is for another user.");
+    run(f, &r);
+    assert_int_equal(stub_count_logs(LOG_WARNING, "another user; the other users are"),
+                     1);
+    assert_int_equal(stub_count_logs(LOG_WARNING, ".;"), 0);
+}
+
 /* ---- quota levels ---- */
 
 static void test_quota_level(void **state)
@@ -394,6 +408,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_step_failure_logged_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_quota_failure_streak, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_user_failure_reason_full_stop, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_quota_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quota_warning_once_over_three_reads, setup,
