@@ -40,6 +40,8 @@ struct dva_client {
     uint64_t served;
     uint64_t deadline_ms;
     dva_error error; /* why it closed */
+    /* The request that error names (it broke on that one), if any. */
+    char error_label[LABEL_MAX];
 
     char *password;
     size_t password_len;
@@ -155,6 +157,8 @@ static void logf_client(dva_client *c, dva_log_level level, const char *fmt, ...
     c->log(c->log_ctx, level, msg);
 }
 
+static pending_request *queue_head(dva_client *c);
+
 void dva_client_close(dva_client *c, dva_errcode code, const char *reason)
 {
     if (c->state == DVA_STATE_CLOSED)
@@ -162,6 +166,9 @@ void dva_client_close(dva_client *c, dva_errcode code, const char *reason)
     c->state = DVA_STATE_CLOSED;
     c->error.code = code;
     snprintf(c->error.message, sizeof(c->error.message), "%s", reason);
+    const pending_request *head = queue_head(c);
+    if (head != NULL && strstr(reason, head->label) != NULL)
+        memcpy(c->error_label, head->label, sizeof(c->error_label));
     dva_transport_close(c->transport);
     /* Nothing more is sent: drop the request lines and the password. */
     dva_bytebuf_free(&c->out, 1);
@@ -189,8 +196,6 @@ static void close_fmt(dva_client *c, dva_errcode code, const char *fmt, ...)
 }
 
 /* ---- the request FIFO ---- */
-
-static pending_request *queue_head(dva_client *c);
 
 /* A transport error says what failed ("read from X failed: Connection
  * reset by peer"); the connection's error adds at which step. */
@@ -626,7 +631,14 @@ static bool pop_failed(dva_client *c, dva_result *result)
     if (head == NULL)
         return false;
     result->tag = head->tag;
-    result->error = c->error;
+    /* When the connection's error names the request it broke on, the
+     * requests queued behind that one say which they are, so a failure is
+     * never reported under another user's request. */
+    if (c->error_label[0] == '\0' || strcmp(c->error_label, head->label) == 0)
+        result->error = c->error;
+    else
+        dva_fail(&result->error, c->error.code, "%s was not answered: %s", head->label,
+                 c->error.message);
     dva_reply_reset(&result->reply);
     queue_pop(c);
     return true;

@@ -518,8 +518,14 @@ static void test_deadline_expires(void **state)
     assert_int_equal(dva_client_receive(f->c, &f->res), DVA_RECV_RESULT);
     assert_int_equal(f->res.error.code, DVA_ERR_TIMEOUT);
     assert_non_null(strstr(f->res.error.message, "alice@example.com"));
+    assert_null(strstr(f->res.error.message, "bob@example.com"));
+    /* bob's request, queued behind alice's, is named first in its own
+     * failure: it is never reported under alice's request alone. */
     assert_int_equal(dva_client_receive(f->c, &f->res), DVA_RECV_RESULT);
     assert_int_equal(f->res.error.code, DVA_ERR_TIMEOUT);
+    assert_ptr_equal(f->res.tag, (void *)2);
+    const char *bob_first = "'quota get' for bob@example.com was not answered: ";
+    assert_memory_equal(f->res.error.message, bob_first, strlen(bob_first));
     assert_int_equal(dva_client_receive(f->c, &f->res), DVA_RECV_IDLE);
     assert_false(dva_client_expire(f->c, 5000));
     destroy(f);
