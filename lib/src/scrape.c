@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -445,14 +446,18 @@ static void handle_users(scrape *s, const char *where)
     dva_userlist_free(&list);
 }
 
-static void handle_oldstats(scrape *s, size_t scope)
+static void handle_oldstats(scrape *s, size_t scope, const char *where)
 {
     dva_scrape_oldstats *o = &s->result->oldstats[scope];
     dva_error err;
     take_reply(s, &o->reply);
     o->step.attempted = true;
     if (dva_oldstats_decode(&o->reply, &o->layout, &o->stats, &err) < 0) {
-        o->step.error = err;
+        dva_command cmd;
+        dva_oldstats_command(&cmd, &o->layout);
+        char command[64];
+        snprintf(command, sizeof(command), "%s %s", cmd.argv[0], cmd.argv[1]);
+        decode_failed(&o->step, &err, where, command, NULL);
         return;
     }
     if (scope == DVA_OLDSTATS_GLOBAL || s->plan->oldstats_top == 0)
@@ -473,14 +478,14 @@ static void handle_oldstats(scrape *s, size_t scope)
 /* 2.4's `quota get -A` without a username: rows of every user, each row
  * naming its user. Users known already (configured ones, which have their
  * own request) are skipped; the others are added with their rows. */
-static void handle_quota_all(scrape *s)
+static void handle_quota_all(scrape *s, const char *where)
 {
     dva_scrape_result *r = s->result;
     dva_quota all = {0};
     dva_error err;
     r->users_step.attempted = true;
     if (dva_quota_decode(&r->quota_all_reply, NULL, &all, &err) < 0) {
-        r->users_step.error = err;
+        decode_failed(&r->users_step, &err, where, "quota get -A", NULL);
         return;
     }
     size_t first_new = r->nusers;
@@ -749,11 +754,11 @@ static void handle_success(scrape *s, const job *j, const char *where)
         break;
     }
     case JOB_OLDSTATS:
-        handle_oldstats(s, j->mask);
+        handle_oldstats(s, j->mask, where);
         break;
     case JOB_QUOTA_ALL:
         take_reply(s, &r->quota_all_reply);
-        handle_quota_all(s);
+        handle_quota_all(s, where);
         break;
     }
 }

@@ -85,6 +85,19 @@ class Dovecot22(unittest.TestCase):
         keys = {k for _, k, _, _ in o.rows("oldstats")}
         self.assertEqual(keys, {"carol@example.org"}, o)  # 3 x num_cmds
 
+    def test_oldstats_reply_that_does_not_fit_names_server_and_command(self):
+        """A `stats dump user` reply one column short of the 2.2 layout is
+        refused as a whole, and the error says which server and which
+        command, like a transport error does."""
+        self.f._oldstats22 = lambda scope: FakeDoveadm._oldstats22(self.f, scope)[:-1]
+        o = query(self.f, "--generation", "2.2", "scrape", "--no-stats", "--no-who",
+                  "--oldstats", "user")
+        self.assertEqual(o.rows("oldstats"), [], o)
+        errors = [line for line in o.stderr.splitlines() if line.startswith("error\t")]
+        self.assertEqual(len(errors), 1, o)
+        self.assertIn("unix:" + self.f.socket, errors[0])
+        self.assertIn("the reply to 'stats dump user'", errors[0])
+
     def test_numeric_nouser(self):
         o = query(self.f, "quota", "nobody@example.com")
         self.assertEqual(o.rc, 1)
