@@ -278,6 +278,11 @@ class TestStartTLSWithoutSSL(unittest.TestCase):
             self.assertIn("error\ttls\t", proc.stderr)
             self.assertIn("server did not speak TLS (plain doveadm server?)", proc.stderr)
             self.assertIn("STARTTLS needs ssl = yes", proc.stderr)
+            # Dovecot may write its log line after the client has seen the
+            # close: await it (bounded) rather than read the log once.
+            deadline = time.monotonic() + 10
+            while "SSL is disabled" not in d.log_tail() and time.monotonic() < deadline:
+                time.sleep(0.05)
             self.assertIn("SSL is disabled", d.log_tail())
 
 
