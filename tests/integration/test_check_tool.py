@@ -22,6 +22,7 @@ if _HERE not in sys.path:
 
 from collectd_fixture import CollectdDaemon, dovecot_block  # noqa: E402
 from dovecot_fixture import DovecotServer  # noqa: E402
+from e2e_util import plugin_path, write_password_file  # noqa: E402
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -37,12 +38,6 @@ def _tool():
     return os.path.abspath(p)
 
 
-def _plugin():
-    p = os.environ.get("DVA_PLUGIN") or os.path.join(_HERE, "..", "..", "build", "plugin",
-                                                      "dovecot.so")
-    return os.path.abspath(p)
-
-
 class CheckToolTest(unittest.TestCase):
 
     @classmethod
@@ -50,10 +45,7 @@ class CheckToolTest(unittest.TestCase):
         cls.d = DovecotServer(tcp=True)
         cls.d.start()
         cls.imap = cls.d.imap_login(ALICE)
-        cls.pwfile = os.path.join(cls.d.root_dir, "doveadm.pass")
-        fd = os.open(cls.pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.write(fd, (cls.d.password + "\n").encode())
-        os.close(fd)
+        cls.pwfile = write_password_file(cls.d.root_dir, cls.d.password)
 
     @classmethod
     def tearDownClass(cls):
@@ -183,7 +175,7 @@ class CheckToolTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)   # bob's WARNING
         tool = {PUTVAL_RE.match(ln).group("plugin") + "/" + PUTVAL_RE.match(ln).group("ti")
                 for ln in r.stdout.splitlines()}
-        with CollectdDaemon(dovecot_block("local", **opts), plugin_path=_plugin(),
+        with CollectdDaemon(dovecot_block("local", **opts), plugin_path=plugin_path(),
                             interval=1) as c:
             deadline = time.monotonic() + WAIT
             while True:

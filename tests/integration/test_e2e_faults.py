@@ -23,8 +23,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from collectd_fixture import CollectdDaemon, dovecot_block, identifier  # noqa: E402
+from collectd_fixture import dovecot_block, identifier  # noqa: E402
 from dovecot_fixture import DEFAULT_USERS, DovecotServer  # noqa: E402
+from e2e_util import CollectdTestCase, plugin_path  # noqa: E402
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -32,19 +33,12 @@ ROOT = "User_quota"
 WAIT = 20.0
 
 
-def _plugin_path():
-    p = os.environ.get("DVA_PLUGIN")
-    if not p:
-        p = os.path.join(_HERE, "..", "..", "build", "plugin", "dovecot.so")
-    return os.path.abspath(p)
-
-
-class TestE2EFaults(unittest.TestCase):
+class TestE2EFaults(CollectdTestCase):
     dovecot = None
 
     @classmethod
     def setUpClass(cls):
-        cls.plugin = _plugin_path()
+        cls.plugin = plugin_path()
         if not os.path.isfile(cls.plugin):
             raise unittest.SkipTest("plugin not built: %s" % cls.plugin)
         users = {u: DEFAULT_USERS[u] for u in (ALICE, BOB)}
@@ -57,30 +51,15 @@ class TestE2EFaults(unittest.TestCase):
             cls.dovecot.stop()
 
     def setUp(self):
-        self._t0 = time.monotonic()
+        super().setUp()
         self.dovecot.start()        # a test may leave it stopped when it fails
-
-    def tearDown(self):
-        sys.stderr.write("[%.1fs] " % (time.monotonic() - self._t0))
 
     # -- helpers --------------------------------------------------------------
     def collectd(self, name, **options):
         d = self.dovecot
         block = dovecot_block(name, Host="127.0.0.1", Port=d.doveadm_port,
                               Password=d.password, QuotaUser=[ALICE, BOB], **options)
-        c = CollectdDaemon(block, plugin_path=self.plugin, interval=1)
-        self.addCleanup(self._finish, c)
-        c.start()
-        return c
-
-    def _finish(self, c):
-        try:
-            if c.running():
-                rc = c.stop()
-                self.assertEqual(rc, 0, "collectd exit code %s (99: valgrind found errors)"
-                                 "\n%s\n%s" % (rc, c.log_tail(), c.valgrind_text()[-4000:]))
-        finally:
-            c.cleanup()
+        return self.start_collectd(block)
 
     def ids(self, name):
         i = lambda t, ti="": identifier(name, t, ti)  # noqa: E731

@@ -26,16 +26,16 @@ import shutil
 import socket
 import sys
 import tempfile
-import time
 import unittest
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from collectd_fixture import (CollectdDaemon, CollectdError, dovecot_block,  # noqa: E402
+from collectd_fixture import (CollectdError, dovecot_block,  # noqa: E402
                               identifier, instance_block, valgrind_enabled)
 from dovecot_fixture import DovecotServer  # noqa: E402
+from e2e_util import CollectdTestCase, plugin_path  # noqa: E402
 
 EXAMPLES = os.path.normpath(os.path.join(_HERE, "..", "..", "conf.d", "examples"))
 ALICE = "alice@example.com"
@@ -55,12 +55,6 @@ HOST2_USERS = {
                        "userdb_quota_rule2": "*:messages=100"},
             "messages": [3000, 7000, 12000]},
 }
-
-
-def _plugin_path():
-    p = os.environ.get("DVA_PLUGIN") or os.path.join(_HERE, "..", "..", "build", "plugin",
-                                                     "dovecot.so")
-    return os.path.abspath(p)
 
 
 def example(name, *replacements):
@@ -115,8 +109,8 @@ DOVECOTS = []          # [host 1's Dovecot, host 2's], for the whole module
 
 
 def setUpModule():
-    if not os.path.isfile(_plugin_path()):
-        raise unittest.SkipTest("plugin not built: %s" % _plugin_path())
+    if not os.path.isfile(plugin_path()):
+        raise unittest.SkipTest("plugin not built: %s" % plugin_path())
     try:
         d1 = DovecotServer(tcp=False)
         DOVECOTS.append(d1)
@@ -138,20 +132,14 @@ def tearDownModule():
         DOVECOTS.pop().stop()
 
 
-class RecipeTestCase(unittest.TestCase):
+class RecipeTestCase(CollectdTestCase):
     """collectds per test, stopped (exit code 0) and removed at the end of
     each; the module's two Dovecots."""
 
     @classmethod
     def setUpClass(cls):
-        cls.plugin = _plugin_path()
+        cls.plugin = plugin_path()
         cls.dovecot1, cls.dovecot2 = DOVECOTS
-
-    def setUp(self):
-        self._t0 = time.monotonic()
-
-    def tearDown(self):
-        sys.stderr.write("[%.1fs] " % (time.monotonic() - self._t0))
 
     def tempdir(self):
         d = tempfile.mkdtemp(prefix="dvtest-recipe-")
@@ -160,21 +148,7 @@ class RecipeTestCase(unittest.TestCase):
         return d
 
     def collectd(self, dovecot_config="", **kw):
-        """A started CollectdDaemon (Interval 1 s) with the plugin under
-        test, stopped and removed at the end of the test."""
-        c = CollectdDaemon(dovecot_config, plugin_path=self.plugin, interval=1, **kw)
-        self.addCleanup(self._finish, c)
-        c.start()
-        return c
-
-    def _finish(self, c):
-        try:
-            if c.running():
-                rc = c.stop()
-                self.assertEqual(rc, 0, "collectd exit code %s\n%s\n%s"
-                                 % (rc, c.log_tail(), c.valgrind_text()[-4000:]))
-        finally:
-            c.cleanup()
+        return self.start_collectd(dovecot_config, **kw)
 
 
 class TestManyMailHosts(RecipeTestCase):

@@ -23,6 +23,7 @@ if _HERE not in sys.path:
 from collectd_fixture import (CollectdDaemon, CollectdError, dovecot_block,  # noqa: E402
                               identifier, instance_block)
 from dovecot_fixture import DovecotServer  # noqa: E402
+from e2e_util import CollectdTestCase, plugin_path, write_password_file  # noqa: E402
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -32,13 +33,6 @@ ERIN = "erin@example.org"
 ROOT = "User_quota"            # "User quota", sanitised
 WAIT = 20.0                    # seconds: bound of any wait for values
 DEFAULT_SOCKET = "/run/dovecot/doveadm-server"
-
-
-def _plugin_path():
-    p = os.environ.get("DVA_PLUGIN")
-    if not p:
-        p = os.path.join(_HERE, "..", "..", "build", "plugin", "dovecot.so")
-    return os.path.abspath(p)
 
 
 def _tab_rows(text):
@@ -91,12 +85,12 @@ class DovecotCLI:
         return int(r["messages"]), int(r["unseen"]), int(r["vsize"])
 
 
-class E2ETestCase(unittest.TestCase):
+class E2ETestCase(CollectdTestCase):
     dovecot = None
 
     @classmethod
     def setUpClass(cls):
-        cls.plugin = _plugin_path()
+        cls.plugin = plugin_path()
         if not os.path.isfile(cls.plugin):
             raise unittest.SkipTest("plugin not built: %s" % cls.plugin)
         cls.t0 = time.monotonic()
@@ -139,32 +133,9 @@ class E2ETestCase(unittest.TestCase):
                 raise AssertionError("timed out waiting for %s" % what)
             time.sleep(0.05)
 
-    def setUp(self):
-        self._t0 = time.monotonic()
-
-    def tearDown(self):
-        # shows as "test_x ... [3.1s] ok" under -v
-        sys.stderr.write("[%.1fs] " % (time.monotonic() - self._t0))
-
     # -- helpers --------------------------------------------------------------
     def collectd(self, dovecot_config, **kw):
-        """A started CollectdDaemon, stopped (exit code checked) and removed
-        at the end of the test."""
-        c = CollectdDaemon(dovecot_config, plugin_path=self.plugin, interval=1, **kw)
-        self._daemons = getattr(self, "_daemons", [])
-        self._daemons.append(c)
-        self.addCleanup(self._finish, c)
-        c.start()
-        return c
-
-    def _finish(self, c):
-        try:
-            if c.running():
-                rc = c.stop()
-                self.assertEqual(rc, 0, "collectd exit code %s (99: valgrind found errors)\n%s\n%s"
-                                 % (rc, c.log_tail(), c.valgrind_text()[-4000:]))
-        finally:
-            c.cleanup()
+        return self.start_collectd(dovecot_config, **kw)
 
     def assert_eventually_equal(self, get_actual, get_expected, what, timeout=WAIT,
                                 c=None):
@@ -310,10 +281,7 @@ class TestPluginE2E(E2ETestCase):
         d = self.dovecot
         tmp = tempfile.mkdtemp(prefix="dva-e2e-pw-")
         self.addCleanup(shutil.rmtree, tmp, True)
-        pwfile = os.path.join(tmp, "doveadm.pass")
-        with open(pwfile, "w") as f:
-            f.write(d.password + "\n")
-        os.chmod(pwfile, 0o600)
+        pwfile = write_password_file(tmp, d.password)
         wrong = "wrong-pw-" + d.password[::-1]
         block = dovecot_block(
             instance_block("tcpfile", Host="127.0.0.1", Port=d.doveadm_port,

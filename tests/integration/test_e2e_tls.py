@@ -16,9 +16,10 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from collectd_fixture import (CollectdDaemon, dovecot_block,  # noqa: E402
-                              identifier, instance_block, valgrind_enabled)
+from collectd_fixture import (CollectdDaemon, dovecot_block, identifier,  # noqa: E402
+                              instance_block, valgrind_enabled)
 from dovecot_fixture import DovecotServer  # noqa: E402
+from e2e_util import CollectdTestCase, plugin_path, write_password_file  # noqa: E402
 
 ALICE = "alice@example.com"
 ROOT = "User_quota"
@@ -27,28 +28,17 @@ WAIT = 20.0
 READ = {"Interval": 10, "Timeout": 8} if valgrind_enabled() else {}
 
 
-def _plugin_path():
-    p = os.environ.get("DVA_PLUGIN")
-    if not p:
-        p = os.path.join(_HERE, "..", "..", "build", "plugin", "dovecot.so")
-    return os.path.abspath(p)
-
-
-class TestPluginTLS(unittest.TestCase):
+class TestPluginTLS(CollectdTestCase):
     dovecot = None
 
     @classmethod
     def setUpClass(cls):
-        cls.plugin = _plugin_path()
+        cls.plugin = plugin_path()
         if not os.path.isfile(cls.plugin):
             raise unittest.SkipTest("plugin not built: %s" % cls.plugin)
         cls.dovecot = DovecotServer(tls=True, populate=False)
         cls.dovecot.start()
-        d = cls.dovecot
-        cls.pwfile = os.path.join(d.root_dir, "doveadm.pass")
-        with open(cls.pwfile, "w") as f:
-            f.write(d.password + "\n")
-        os.chmod(cls.pwfile, 0o600)
+        cls.pwfile = write_password_file(cls.dovecot.root_dir, cls.dovecot.password)
 
     @classmethod
     def tearDownClass(cls):
@@ -56,19 +46,7 @@ class TestPluginTLS(unittest.TestCase):
             cls.dovecot.stop()
 
     def collectd(self, config):
-        c = CollectdDaemon(config, plugin_path=self.plugin, interval=1)
-        self.addCleanup(self._finish, c)
-        c.start()
-        return c
-
-    def _finish(self, c):
-        try:
-            if c.running():
-                rc = c.stop()
-                self.assertEqual(rc, 0, "collectd exit code %s (99: valgrind found errors)"
-                                 "\n%s" % (rc, c.log_tail()))
-        finally:
-            c.cleanup()
+        return self.start_collectd(config)
 
     def test_tls_and_starttls_values(self):
         d = self.dovecot

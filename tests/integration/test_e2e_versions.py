@@ -21,6 +21,7 @@ if _HERE not in sys.path:
 
 from collectd_fixture import CollectdDaemon, dovecot_block, identifier, instance_block  # noqa: E402
 from dovecot_fixture import DovecotServer  # noqa: E402
+from e2e_util import plugin_path  # noqa: E402
 from fake_doveadm import FakeDoveadm  # noqa: E402
 
 WAIT = 20.0
@@ -28,16 +29,10 @@ SAME_OPTIONS = {"QuotaUser": "alice@example.com", "OldStats": ["global", "user"]
                 "OldStatsTop": 2}
 
 
-def _plugin_path():
-    p = os.environ.get("DVA_PLUGIN") or os.path.join(_HERE, "..", "..", "build",
-                                                      "plugin", "dovecot.so")
-    return os.path.abspath(p)
-
-
 class SameConfigThreeGenerations(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        plugin = _plugin_path()
+        plugin = plugin_path()
         if not os.path.isfile(plugin):
             raise unittest.SkipTest("plugin not built: %s" % plugin)
         cls.d = DovecotServer(old_stats=True, tcp=False)

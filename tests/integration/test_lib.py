@@ -26,9 +26,9 @@ if HERE not in sys.path:
 
 import doveadm_wire as W  # noqa: E402
 from dovecot_fixture import DEFAULT_USERS, DovecotServer, free_port  # noqa: E402
+from e2e_util import dva_query_path  # noqa: E402
 
-DVA_QUERY = os.environ.get("DVA_QUERY") or os.path.join(
-    HERE, "..", "..", "build", "tests", "integration", "dva_query")
+DVA_QUERY = dva_query_path()
 TRANSPORTS = ("unix", "tcp")
 MB_FIELDS = "messages unseen vsize"
 STATS_FIELDS = "count,sum,min,max,avg,median,stddev,%95"

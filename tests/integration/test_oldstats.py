@@ -26,9 +26,9 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from dovecot_fixture import DovecotServer  # noqa: E402
+from e2e_util import dva_query_path  # noqa: E402
 
-DVA_QUERY = os.environ.get("DVA_QUERY") or os.path.join(
-    HERE, "..", "..", "build", "tests", "integration", "dva_query")
+DVA_QUERY = dva_query_path()
 SCOPES = ("global", "domain", "user", "ip")
 TIME_COLUMNS = {"last_update", "user_cpu", "sys_cpu", "clock_time"}
 ATTEMPTS = 5  # the server's numbers move while sessions are open

@@ -20,9 +20,9 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from dovecot_fixture import DEFAULT_USERS, DovecotServer, bulk_users  # noqa: E402
+from e2e_util import dva_query_path  # noqa: E402
 
-DVA_QUERY = os.environ.get("DVA_QUERY") or os.path.join(
-    HERE, "..", "..", "build", "tests", "integration", "dva_query")
+DVA_QUERY = dva_query_path()
 BULK = 300
 TIMEOUT_MS = 30000
 

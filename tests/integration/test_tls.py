@@ -26,9 +26,9 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from dovecot_fixture import DovecotServer  # noqa: E402
+from e2e_util import dva_query_path, write_password_file  # noqa: E402
 
-DVA_QUERY = os.environ.get("DVA_QUERY") or os.path.join(
-    HERE, "..", "..", "build", "tests", "integration", "dva_query")
+DVA_QUERY = dva_query_path()
 ALICE = "alice@example.com"
 TIMEOUT_MS = 3000
 
@@ -125,11 +125,7 @@ class TestTLS(unittest.TestCase):
             raise unittest.SkipTest("dva_query not built: %s" % DVA_QUERY)
         cls.dovecot = DovecotServer(tls=True, populate=False)
         cls.dovecot.start()
-        d = cls.dovecot
-        cls.pwfile = os.path.join(d.root_dir, "doveadm.pass")
-        with open(cls.pwfile, "w") as f:
-            f.write(d.password + "\n")
-        os.chmod(cls.pwfile, 0o600)
+        cls.pwfile = write_password_file(cls.dovecot.root_dir, cls.dovecot.password)
 
     @classmethod
     def tearDownClass(cls):
@@ -266,9 +262,7 @@ class TestStartTLSWithoutSSL(unittest.TestCase):
         if not os.access(DVA_QUERY, os.X_OK):
             self.skipTest("dva_query not built: %s" % DVA_QUERY)
         with DovecotServer(populate=False) as d:
-            pwfile = os.path.join(d.root_dir, "doveadm.pass")
-            with open(pwfile, "w") as f:
-                f.write(d.password + "\n")
+            pwfile = write_password_file(d.root_dir, d.password)
             proc = subprocess.run(
                 [DVA_QUERY, "--host", "127.0.0.1", "--port", str(d.doveadm_port),
                  "--password-file", pwfile, "--timeout-ms", str(TIMEOUT_MS),
