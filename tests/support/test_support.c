@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "doveadm/reply.h"
+#include "doveadm/settings.h"
 
 char *dva_test_read_data(const char *relpath, size_t *len)
 {
@@ -96,4 +97,33 @@ void dva_test_parse_capture(const char *name, size_t ncols, dva_reply *out)
         fail_msg("%s: parser: %s", name, err.message);
     assert_int_equal(consumed, len);
     free(buf);
+}
+
+struct warn_buffer {
+    char *buf;
+    size_t size;
+};
+
+static void record_warning(void *ctx, const char *msg)
+{
+    struct warn_buffer *w = ctx;
+    snprintf(w->buf, w->size, "%s", msg);
+}
+
+int dva_test_configure(const char *name, const char *const *pairs, dva_settings *s,
+                       dva_error *err, char *warned, size_t warned_size)
+{
+    struct warn_buffer w = {warned, warned_size};
+    dva_config *c = dva_config_new(name);
+    assert_non_null(c);
+    if (warned != NULL)
+        warned[0] = '\0';
+    int rc = 0;
+    for (size_t i = 0; pairs[i] != NULL && rc == 0; i += 2)
+        rc = dva_config_set(c, pairs[i], pairs[i + 1], err);
+    if (rc == 0)
+        rc = dva_config_finish(c, s, warned != NULL ? record_warning : NULL,
+                               warned != NULL ? &w : NULL, err);
+    dva_config_free(c);
+    return rc;
 }

@@ -21,4 +21,13 @@ void dva_test_build_reply(dva_reply *r, dva_status status, size_t ncols,
  * columns; fails the test unless it is exactly one complete reply. */
 void dva_test_parse_capture(const char *name, size_t ncols, dva_reply *out);
 
+#include "doveadm/settings.h"
+
+/* Applies option/value pairs (NULL-terminated) to a new configuration of
+ * instance `name`, then finishes it into *s; returns 0, or -1 with *err
+ * from the first failure. warned (emptied first) receives the last warning
+ * the settings give; warned NULL ignores warnings. */
+int dva_test_configure(const char *name, const char *const *pairs, dva_settings *s,
+                       dva_error *err, char *warned, size_t warned_size);
+
 #endif

@@ -10,18 +10,11 @@
 #include <cmocka.h>
 
 #include "doveadm/settings.h"
+#include "test_support.h"
 
 static int configure(dva_settings *s, dva_error *err, const char *const *pairs)
 {
-    dva_config *c = dva_config_new("mx");
-    assert_non_null(c);
-    int rc = 0;
-    for (size_t i = 0; pairs[i] != NULL && rc == 0; i += 2)
-        rc = dva_config_set(c, pairs[i], pairs[i + 1], err);
-    if (rc == 0)
-        rc = dva_config_finish(c, s, NULL, NULL, err);
-    dva_config_free(c);
-    return rc;
+    return dva_test_configure("mx", pairs, s, err, NULL, 0);
 }
 
 static void refused(const char *const *pairs, const char *const *needles)

@@ -12,29 +12,16 @@
 #include <cmocka.h>
 
 #include "doveadm/settings.h"
+#include "test_support.h"
 
 #define CA_FILE DVA_TEST_DATA_DIR "/tls/ca.pem"
 
 static char warned[1024];
-static void record_warning(void *ctx, const char *msg)
-{
-    (void)ctx;
-    snprintf(warned, sizeof(warned), "%s", msg);
-}
 
 /* Applies option/value pairs, then finishes; returns the first failure. */
 static int configure(dva_settings *s, dva_error *err, const char *const *pairs)
 {
-    dva_config *c = dva_config_new("remote");
-    assert_non_null(c);
-    warned[0] = '\0';
-    int rc = 0;
-    for (size_t i = 0; pairs[i] != NULL && rc == 0; i += 2)
-        rc = dva_config_set(c, pairs[i], pairs[i + 1], err);
-    if (rc == 0)
-        rc = dva_config_finish(c, s, record_warning, NULL, err);
-    dva_config_free(c);
-    return rc;
+    return dva_test_configure("remote", pairs, s, err, warned, sizeof(warned));
 }
 
 static void expect_error(const char *const *pairs, const char *const *needles)
