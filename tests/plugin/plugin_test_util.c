@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "collectd_stubs.h"
 #include "doveadm/mailbox.h"
 #include "doveadm/quota.h"
 #include "doveadm/reply.h"
@@ -500,4 +501,27 @@ void tu_server_stop(tu_server *s)
     pthread_mutex_destroy(&s->lock);
     free(s->password);
     free(s);
+}
+
+int tu_submit_setup(void **state, const char *host, cdtime_t interval)
+{
+    stub_reset();
+    tu_submit_fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    dvp_logger_init(&f->log, "local", NULL);
+    dvp_submit_init(&f->submit, "local", host, interval, &f->log);
+    tu_result_init(&f->result);
+    *state = f;
+    return 0;
+}
+
+int tu_submit_teardown(void **state)
+{
+    tu_submit_fixture *f = *state;
+    dva_scrape_result_free(&f->result);
+    dvp_submit_free(&f->submit);
+    dvp_logger_free(&f->log);
+    free(f);
+    stub_reset();
+    return 0;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 #include "plugin_collectd.h"
+#include "plugin_log.h"
+#include "plugin_submit.h"
 
 #include "doveadm/scrape.h"
 
@@ -68,5 +70,20 @@ unsigned tu_server_port(const tu_server *s);
 /* Number of connections accepted so far. */
 unsigned tu_server_connections(const tu_server *s);
 void tu_server_stop(tu_server *s);
+
+/* ---- a submitter with its logger and a scrape result ---- */
+
+typedef struct {
+    dvp_logger log;
+    dvp_submit submit;
+    dva_scrape_result result;
+} tu_submit_fixture;
+
+/* cmocka setup: the collectd stubs reset, then a tu_submit_fixture for
+ * instance "local" (report host host, or NULL) with the given interval and
+ * an empty result, in *state. */
+int tu_submit_setup(void **state, const char *host, cdtime_t interval);
+/* cmocka teardown of tu_submit_setup; resets the stubs again. */
+int tu_submit_teardown(void **state);
 
 #endif

@@ -21,43 +21,16 @@
 #define INTERVAL TIME_T_TO_CDTIME_T_STATIC(30)
 #define WHEN TIME_T_TO_CDTIME_T_STATIC(1700000100)
 
-typedef struct {
-    dvp_logger log;
-    dvp_submit submit;
-    dva_scrape_result result;
-} fixture;
-
-static int setup_host(void **state, const char *host)
-{
-    stub_reset();
-    fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    dvp_logger_init(&f->log, "local", NULL);
-    dvp_submit_init(&f->submit, "local", host, INTERVAL, &f->log);
-    tu_result_init(&f->result);
-    *state = f;
-    return 0;
-}
+typedef tu_submit_fixture fixture;
 
 static int setup(void **state)
 {
-    return setup_host(state, NULL);
+    return tu_submit_setup(state, NULL, INTERVAL);
 }
 
 static int setup_report_host(void **state)
 {
-    return setup_host(state, "mail1.example.com");
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    dva_scrape_result_free(&f->result);
-    dvp_submit_free(&f->submit);
-    dvp_logger_free(&f->log);
-    free(f);
-    stub_reset();
-    return 0;
+    return tu_submit_setup(state, "mail1.example.com", INTERVAL);
 }
 
 static size_t run(fixture *f)
@@ -380,25 +353,35 @@ static void test_overlong_names_skipped(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_self_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_report_host, setup_report_host, teardown),
+        cmocka_unit_test_setup_teardown(test_self_values, setup, tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_report_host, setup_report_host,
+                                        tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_server_down_reports_up_zero_only, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_stats_from_capture, setup, teardown),
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_stats_from_capture, setup,
+                                        tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_stats_other_fields_and_nan, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_who_from_capture, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_quota_from_capture, setup, teardown),
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_who_from_capture, setup,
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_quota_from_capture, setup,
+                                        tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_quota_unlimited_has_no_limit, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_quota_error_rows_skipped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_percent_clamped, setup, teardown),
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_quota_error_rows_skipped, setup,
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_percent_clamped, setup,
+                                        tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_failed_steps_dispatch_nothing, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mailbox_from_capture, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sanitised_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_collisions_reported_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_overlong_names_skipped, setup, teardown),
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_mailbox_from_capture, setup,
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_sanitised_names, setup,
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_collisions_reported_once, setup,
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_overlong_names_skipped, setup,
+                                        tu_submit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,33 +23,11 @@
 #define INTERVAL TIME_T_TO_CDTIME_T_STATIC(30)
 #define WHEN TIME_T_TO_CDTIME_T_STATIC(1700000100)
 
-typedef struct {
-    dvp_logger log;
-    dvp_submit submit;
-    dva_scrape_result result;
-} fixture;
+typedef tu_submit_fixture fixture;
 
 static int setup(void **state)
 {
-    stub_reset();
-    fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    dvp_logger_init(&f->log, "local", NULL);
-    dvp_submit_init(&f->submit, "local", NULL, INTERVAL, &f->log);
-    tu_result_init(&f->result);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    dva_scrape_result_free(&f->result);
-    dvp_submit_free(&f->submit);
-    dvp_logger_free(&f->log);
-    free(f);
-    stub_reset();
-    return 0;
+    return tu_submit_setup(state, NULL, INTERVAL);
 }
 
 /* Decodes a capture into the result's scope, as the scrape does. */
@@ -182,12 +160,13 @@ static void test_failing_scope_edge_triggered(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_values, setup, tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_failed_scope_reports_nothing, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_detection_and_logs, setup, teardown),
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_detection_and_logs, setup,
+                                        tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_failing_scope_edge_triggered, setup,
-                                        teardown),
+                                        tu_submit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
