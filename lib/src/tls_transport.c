@@ -415,13 +415,16 @@ static int tls_start(dva_transport *base, dva_error *err)
     return begin_tls(t, err);
 }
 
-static ssize_t tls_write(dva_transport *base, const void *buf, size_t len,
-                         dva_error *err)
+/* What a read and a write do first once TLS is on: a failed transport
+ * repeats its failure, a handshake under way is driven on, and ciphertext
+ * a write left behind goes out. 1 when data may move, 0 to wait, -1 on
+ * failure (err set). */
+static int ready_for_data(tls_transport *t, dva_error *err)
 {
-    tls_transport *t = (tls_transport *)base;
     switch (t->phase) {
-    case PHASE_PLAIN:
-        return dva_transport_write(t->inner, buf, len, err);
+    case PHASE_PLAIN: /* the callers pass plain data to the inner transport */
+    case PHASE_OPEN:
+        break;
     case PHASE_FAILED:
         return failed(t, err);
     case PHASE_HANDSHAKE: {
@@ -430,11 +433,21 @@ static ssize_t tls_write(dva_transport *base, const void *buf, size_t len,
             return r;
         break;
     }
-    case PHASE_OPEN:
-        break;
     }
     if (flush_net(t, err) < 0)
         return -1;
+    return 1;
+}
+
+static ssize_t tls_write(dva_transport *base, const void *buf, size_t len,
+                         dva_error *err)
+{
+    tls_transport *t = (tls_transport *)base;
+    if (t->phase == PHASE_PLAIN)
+        return dva_transport_write(t->inner, buf, len, err);
+    int ready = ready_for_data(t, err);
+    if (ready <= 0)
+        return ready;
     if (len == 0 || pending_unsent(t) >= PENDING_MAX)
         return 0;
     ERR_clear_error();
@@ -454,23 +467,11 @@ static ssize_t tls_write(dva_transport *base, const void *buf, size_t len,
 static ssize_t tls_read(dva_transport *base, void *buf, size_t len, dva_error *err)
 {
     tls_transport *t = (tls_transport *)base;
-    switch (t->phase) {
-    case PHASE_PLAIN:
+    if (t->phase == PHASE_PLAIN)
         return dva_transport_read(t->inner, buf, len, err);
-    case PHASE_FAILED:
-        return failed(t, err);
-    case PHASE_HANDSHAKE: {
-        int r = drive_handshake(t, err);
-        if (r <= 0)
-            return r;
-        break;
-    }
-    case PHASE_OPEN:
-        break;
-    }
-    /* Ciphertext a write left behind goes out on any call. */
-    if (flush_net(t, err) < 0)
-        return -1;
+    int ready = ready_for_data(t, err);
+    if (ready <= 0)
+        return ready;
     if (len == 0)
         return 0;
     for (;;) {
