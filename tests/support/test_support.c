@@ -127,3 +127,11 @@ int dva_test_configure(const char *name, const char *const *pairs, dva_settings 
     dva_config_free(c);
     return rc;
 }
+
+void dva_test_expect_usage_error(const dva_error *err, const char *const *needles)
+{
+    assert_int_equal(err->code, DVA_ERR_USAGE);
+    for (size_t i = 0; needles[i] != NULL; i++)
+        if (strstr(err->message, needles[i]) == NULL)
+            fail_msg("\"%s\" not in: %s", needles[i], err->message);
+}

@@ -30,4 +30,8 @@ void dva_test_parse_capture(const char *name, size_t ncols, dva_reply *out);
 int dva_test_configure(const char *name, const char *const *pairs, dva_settings *s,
                        dva_error *err, char *warned, size_t warned_size);
 
+/* Fails the test unless err is a usage error whose message holds every one
+ * of the NULL-terminated needles. */
+void dva_test_expect_usage_error(const dva_error *err, const char *const *needles);
+
 #endif

@@ -22,10 +22,7 @@ static void refused(const char *const *pairs, const char *const *needles)
     dva_settings s;
     dva_error err;
     assert_int_equal(configure(&s, &err, pairs), -1);
-    assert_int_equal(err.code, DVA_ERR_USAGE);
-    for (size_t i = 0; needles[i] != NULL; i++)
-        if (strstr(err.message, needles[i]) == NULL)
-            fail_msg("\"%s\" not in: %s", needles[i], err.message);
+    dva_test_expect_usage_error(&err, needles);
 }
 
 static void test_defaults(void **state)
