@@ -20,6 +20,14 @@ def plugin_path():
     return os.path.abspath(p)
 
 
+def built_plugin():
+    """plugin_path(), or skip the tests when that file is not built."""
+    p = plugin_path()
+    if not os.path.isfile(p):
+        raise unittest.SkipTest("plugin not built: %s" % p)
+    return p
+
+
 def dva_query_path():
     """tests/tools/dva_query: $DVA_QUERY, else its place in build/."""
     return os.environ.get("DVA_QUERY") or os.path.join(

@@ -25,7 +25,7 @@ if _HERE not in sys.path:
 
 from collectd_fixture import dovecot_block, identifier  # noqa: E402
 from dovecot_fixture import DEFAULT_USERS, DovecotServer  # noqa: E402
-from e2e_util import CollectdTestCase, plugin_path  # noqa: E402
+from e2e_util import CollectdTestCase, built_plugin  # noqa: E402
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -38,9 +38,7 @@ class TestE2EFaults(CollectdTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.plugin = plugin_path()
-        if not os.path.isfile(cls.plugin):
-            raise unittest.SkipTest("plugin not built: %s" % cls.plugin)
+        cls.plugin = built_plugin()
         users = {u: DEFAULT_USERS[u] for u in (ALICE, BOB)}
         cls.dovecot = DovecotServer(users=users)
         cls.dovecot.start()

@@ -35,7 +35,7 @@ if _HERE not in sys.path:
 from collectd_fixture import (CollectdError, dovecot_block,  # noqa: E402
                               identifier, instance_block, valgrind_enabled)
 from dovecot_fixture import DovecotServer  # noqa: E402
-from e2e_util import CollectdTestCase, plugin_path  # noqa: E402
+from e2e_util import CollectdTestCase, built_plugin, plugin_path  # noqa: E402
 
 EXAMPLES = os.path.normpath(os.path.join(_HERE, "..", "..", "conf.d", "examples"))
 ALICE = "alice@example.com"
@@ -109,8 +109,7 @@ DOVECOTS = []          # [host 1's Dovecot, host 2's], for the whole module
 
 
 def setUpModule():
-    if not os.path.isfile(plugin_path()):
-        raise unittest.SkipTest("plugin not built: %s" % plugin_path())
+    built_plugin()
     try:
         d1 = DovecotServer(tcp=False)
         DOVECOTS.append(d1)

@@ -23,7 +23,7 @@ if _HERE not in sys.path:
 from collectd_fixture import (CollectdDaemon, CollectdError, dovecot_block,  # noqa: E402
                               identifier, instance_block)
 from dovecot_fixture import DovecotServer  # noqa: E402
-from e2e_util import CollectdTestCase, plugin_path, write_password_file  # noqa: E402
+from e2e_util import CollectdTestCase, built_plugin, write_password_file  # noqa: E402
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -90,9 +90,7 @@ class E2ETestCase(CollectdTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.plugin = plugin_path()
-        if not os.path.isfile(cls.plugin):
-            raise unittest.SkipTest("plugin not built: %s" % cls.plugin)
+        cls.plugin = built_plugin()
         cls.t0 = time.monotonic()
         cls.dovecot = DovecotServer()
         cls.dovecot.start()

@@ -19,7 +19,7 @@ if _HERE not in sys.path:
 from collectd_fixture import (CollectdDaemon, dovecot_block, identifier,  # noqa: E402
                               instance_block, valgrind_enabled)
 from dovecot_fixture import DovecotServer  # noqa: E402
-from e2e_util import CollectdTestCase, plugin_path, write_password_file  # noqa: E402
+from e2e_util import CollectdTestCase, built_plugin, write_password_file  # noqa: E402
 
 ALICE = "alice@example.com"
 ROOT = "User_quota"
@@ -33,9 +33,7 @@ class TestPluginTLS(CollectdTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.plugin = plugin_path()
-        if not os.path.isfile(cls.plugin):
-            raise unittest.SkipTest("plugin not built: %s" % cls.plugin)
+        cls.plugin = built_plugin()
         cls.dovecot = DovecotServer(tls=True, populate=False)
         cls.dovecot.start()
         cls.pwfile = write_password_file(cls.dovecot.root_dir, cls.dovecot.password)

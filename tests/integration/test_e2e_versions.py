@@ -21,7 +21,7 @@ if _HERE not in sys.path:
 
 from collectd_fixture import CollectdDaemon, dovecot_block, identifier, instance_block  # noqa: E402
 from dovecot_fixture import DovecotServer  # noqa: E402
-from e2e_util import plugin_path  # noqa: E402
+from e2e_util import built_plugin  # noqa: E402
 from fake_doveadm import FakeDoveadm  # noqa: E402
 
 WAIT = 20.0
@@ -32,9 +32,7 @@ SAME_OPTIONS = {"QuotaUser": "alice@example.com", "OldStats": ["global", "user"]
 class SameConfigThreeGenerations(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        plugin = plugin_path()
-        if not os.path.isfile(plugin):
-            raise unittest.SkipTest("plugin not built: %s" % plugin)
+        plugin = built_plugin()
         cls.d = DovecotServer(old_stats=True, tcp=False)
         cls.f22 = FakeDoveadm("2.2")
         cls.f24 = FakeDoveadm("2.4")
