@@ -128,7 +128,8 @@ static int instance_start(dvp_instance_config *config)
     dvp_plan_init(&inst->plan, s, inst->config.timeout, &inst->log);
     dvp_versions_init(&inst->versions, s->generation, &inst->log);
     inst->plan.scan_dir = inst->scan_dir;
-    inst->plan.user_slices = inst->config.quota_slices > 0 ? inst->config.quota_slices : 1;
+    inst->plan.user_slices =
+        inst->config.quota_slices > 0 ? inst->config.quota_slices : 1;
     dvp_submit_init(&inst->submit, s->name, s->report_host, interval, &inst->log);
     if (s->quota_interval > 0)
         inst->submit.user_interval = DOUBLE_TO_CDTIME_T(s->quota_interval);

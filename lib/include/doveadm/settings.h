@@ -50,9 +50,9 @@ typedef struct {
     size_t noldstats_columns;
     char *oldstats_sort_by; /* OldStatsSortBy */
     size_t oldstats_top;    /* OldStatsTop; 0: every row */
-    bool quota_scan;      /* QuotaScan: server-side scan over a Socket */
-    char *quota_scan_dir; /* QuotaScanDir: where its private directory goes */
-    double quota_interval; /* QuotaInterval, seconds; 0: every read */
+    bool quota_scan;        /* QuotaScan: server-side scan over a Socket */
+    char *quota_scan_dir;   /* QuotaScanDir: where its private directory goes */
+    double quota_interval;  /* QuotaInterval, seconds; 0: every read */
 } dva_settings;
 
 typedef struct dva_config dva_config;
