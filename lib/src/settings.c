@@ -235,7 +235,7 @@ static const char *expectation(value_kind kind)
 {
     switch (kind) {
     case KIND_TEXT:
-        return "a non-empty text";
+        return "a non-empty text on one line";
     case KIND_PORT:
         return "a whole number from 1 to 65535";
     case KIND_SECONDS:
@@ -351,6 +351,10 @@ int dva_config_set(dva_config *c, const char *option, const char *value, dva_err
     c->seen[i] = true;
     if (doc->kind == KIND_TEXT && value[0] == '\0')
         return bad_value(c, doc, value, "is empty", err);
+    /* No name, path or password Dovecot knows can hold one (its settings
+     * are lines): a line break is a quoting slip, e.g. a pasted newline. */
+    if (doc->kind == KIND_TEXT && strpbrk(value, "\r\n") != NULL)
+        return bad_value(c, doc, value, "holds a line break", err);
     /* libconfuse 3.3 reads errno after strtod without clearing it first. */
     errno = 0;
     if (cfg_setopt(c->cfg, cfg_getopt(c->cfg, doc->name), value) == NULL)

@@ -243,6 +243,24 @@ static void test_password_never_in_messages(void **state)
     assert_non_null(strstr(err.message, "Password and PasswordFile"));
 }
 
+/* A line break can be in no password, name or path Dovecot knows: a
+ * pasted newline is refused, and a password stays unshown even then. */
+static void test_line_break_refused(void **state)
+{
+    (void)state;
+    dva_settings s;
+    dva_error err;
+    const char *pw[] = {"Host", "localhost", "Password", "hunter2\n", NULL};
+    assert_int_equal(configure(&s, &err, pw), -1);
+    assert_non_null(strstr(err.message, "option Password"));
+    assert_non_null(strstr(err.message, "holds a line break"));
+    assert_null(strstr(err.message, "hunter2"));
+    const char *user[] = {"QuotaUser", "alice@example.com\r", NULL};
+    const char *user_n[] = {"option QuotaUser", "\"alice@example.com\\x0d\"",
+                            "holds a line break", "one line", NULL};
+    expect_error(user, user_n);
+}
+
 static void test_unreadable_password_file(void **state)
 {
     (void)state;
@@ -385,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_port_without_host),
         cmocka_unit_test(test_repeated_single_option),
         cmocka_unit_test(test_password_never_in_messages),
+        cmocka_unit_test(test_line_break_refused),
         cmocka_unit_test(test_unreadable_password_file),
         cmocka_unit_test(test_empty_password_file),
         cmocka_unit_test(test_password_file_without_newline_and_crlf),
