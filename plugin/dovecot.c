@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doveadm/resolver.h"
 #include "doveadm/scrape.h"
 #include "plugin_config.h"
 #include "plugin_log.h"
@@ -34,6 +35,9 @@ typedef struct {
     dvp_notify notify;
     dvp_versions versions;
     char *scan_dir; /* private directory of the quota scan; NULL: none */
+    /* Host's addresses across reads (plan.resolver): a read never waits
+     * on DNS past its Timeout. NULL with a Socket. */
+    dva_resolver *resolver;
     uint64_t reads; /* picks the users' slice (QuotaInterval) */
 } dvp_instance;
 
@@ -62,6 +66,8 @@ static void instance_free(void *data)
     if (inst == NULL)
         return;
     dvp_notify_free(&inst->notify);
+    /* Does not wait for a lookup still running (it ends on its own). */
+    dva_resolver_free(inst->resolver);
     dvp_scan_dir_remove(inst->scan_dir);
     dvp_submit_free(&inst->submit);
     dvp_logger_free(&inst->log);
@@ -135,6 +141,16 @@ static int instance_start(dvp_instance_config *config)
         inst->submit.user_interval = DOUBLE_TO_CDTIME_T(s->quota_interval);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
                     s->quota_failure, &inst->log);
+    if (s->host != NULL) {
+        dva_error err;
+        inst->resolver = dva_resolver_new(s->host, s->port, NULL, &err);
+        if (inst->resolver == NULL) {
+            dvp_log(&inst->log, LOG_ERR, "cannot start: %s", err.message);
+            instance_free(inst);
+            return -1;
+        }
+        inst->plan.resolver = inst->resolver;
+    }
 
     char where[512];
     if (s->host != NULL)

@@ -77,9 +77,10 @@ typedef struct {
     dva_strset user_set;
     dva_result res;
     dva_generation_evidence evidence;
-    bool scan;          /* quota by server-side scans */
-    bool scans_started; /* once every user is known */
-    chunk *chunks;      /* result->nscans of them */
+    bool scan;           /* quota by server-side scans */
+    bool scans_started;  /* once every user is known */
+    chunk *chunks;       /* result->nscans of them */
+    bool connect_failed; /* a connection failed on every address */
 } scrape;
 
 /* ---- bookkeeping ---- */
@@ -135,9 +136,13 @@ static conn *open_conn(scrape *s, bool mail)
     s->conns = conns;
 
     dva_error err;
-    dva_transport *t = plan->socket_path != NULL
-                           ? dva_unix_transport_new(plan->socket_path, &err)
-                           : dva_tcp_transport_new(plan->host, plan->port, &err);
+    dva_transport *t;
+    if (plan->socket_path != NULL)
+        t = dva_unix_transport_new(plan->socket_path, &err);
+    else if (plan->resolver != NULL)
+        t = dva_resolver_transport(plan->resolver, s->deadline, &err);
+    else
+        t = dva_tcp_transport_new(plan->host, plan->port, &err);
     if (t != NULL && s->tls != NULL)
         t = dva_tls_transport_new(
             t, s->tls, plan->server_name != NULL ? plan->server_name : plan->host,
@@ -776,6 +781,8 @@ static void handle_result(scrape *s, const char *where)
         s->result->up = true;
         observe(s, j);
     }
+    if (code == DVA_ERR_CONNECT)
+        s->connect_failed = true;
     if (code == DVA_OK || (code == DVA_ERR_COMMAND && j->kind == JOB_SCAN)) {
         handle_success(s, j, where);
     } else if (j->kind == JOB_SCAN && dva_now_ms() < s->deadline) {
@@ -1024,6 +1031,9 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
     }
     run_loop(&s);
 
+    if (!result->up && s.connect_failed && plan->resolver != NULL)
+        /* The host may have moved: look its name up again. */
+        dva_resolver_connect_failed(plan->resolver);
     if (!result->up && result->down_reason.code == DVA_OK && s.njobs > 0)
         dva_fail(&result->down_reason, DVA_ERR_CONNECT, "no request could be made");
     result->observed = dva_generation_decide(&s.evidence, &result->observed_by);

@@ -16,6 +16,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "tcp_address.h"
+
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0 /* SO_NOSIGPIPE is set on the socket instead */
 #endif
@@ -35,9 +37,10 @@ typedef struct {
     /* UNIX */
     struct sockaddr_un sun;
 
-    /* TCP: the resolved addresses and the one being tried */
-    struct addrinfo *addrs;
-    struct addrinfo *current;
+    /* TCP: the resolved addresses and the index of the one being tried */
+    dva_tcp_address *addrs;
+    size_t naddrs;
+    size_t current;
     /* errno of each failed attempt of the current connect, for the message */
     int first_errno;
     bool errnos_differ;
@@ -207,14 +210,14 @@ static int unix_connect(dva_transport *t, dva_error *err)
 
 /* ---- TCP ---- */
 
-static void format_addr(const struct addrinfo *ai, char *out, size_t size)
+static void format_addr(const dva_tcp_address *a, char *out, size_t size)
 {
     char host[INET6_ADDRSTRLEN + 64], serv[8]; /* numeric, with a scope id */
     int n;
-    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), serv, sizeof(serv),
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    if (getnameinfo((const struct sockaddr *)&a->addr, a->len, host, sizeof(host), serv,
+                    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
         n = snprintf(out, size, "?");
-    else if (ai->ai_family == AF_INET6)
+    else if (a->family == AF_INET6)
         n = snprintf(out, size, "[%s]:%s", host, serv);
     else
         n = snprintf(out, size, "%s:%s", host, serv);
@@ -225,7 +228,7 @@ static void format_addr(const struct addrinfo *ai, char *out, size_t size)
 static void record_failure(sock_transport *s, int e)
 {
     char addr[INET6_ADDRSTRLEN + 64 + 8 + 4];
-    format_addr(s->current, addr, sizeof(addr));
+    format_addr(&s->addrs[s->current], addr, sizeof(addr));
     if (s->n_failed == 0)
         s->first_errno = e;
     else if (e != s->first_errno)
@@ -265,20 +268,20 @@ static int tcp_connect(dva_transport *t, dva_error *err)
             return 0;
         record_failure(s, errno);
         close_fd(s);
-        s->current = s->current->ai_next;
+        s->current++;
     } else {
         /* A new attempt: from the first address. */
-        s->current = s->addrs;
+        s->current = 0;
         s->n_failed = 0;
         s->first_errno = 0;
         s->errnos_differ = false;
         s->failures[0] = '\0';
     }
 
-    for (; s->current != NULL; s->current = s->current->ai_next) {
-        const struct addrinfo *ai = s->current;
-        int r = start_connect(s, ai->ai_family, ai->ai_protocol, ai->ai_addr,
-                              ai->ai_addrlen);
+    for (; s->current < s->naddrs; s->current++) {
+        const dva_tcp_address *a = &s->addrs[s->current];
+        int r = start_connect(s, a->family, IPPROTO_TCP,
+                              (const struct sockaddr *)&a->addr, a->len);
         if (r > 0)
             return 1;
         if (r == 0)
@@ -359,8 +362,7 @@ static void sock_destroy(dva_transport *t)
 {
     sock_transport *s = (sock_transport *)t;
     close_fd(s);
-    if (s->addrs != NULL)
-        freeaddrinfo(s->addrs);
+    free(s->addrs);
     free(s->description);
     free(s);
 }
@@ -418,84 +420,60 @@ static char *format_alloc(const char *fmt, ...)
     return out;
 }
 
+/* Takes over h's description; copies addrs. */
+static dva_transport *tcp_from_addresses(dva_tcp_host *h, const dva_tcp_address *addrs,
+                                         size_t naddrs, dva_error *err)
+{
+    sock_transport *s = sock_alloc(&tcp_ops, err);
+    if (s == NULL)
+        return NULL;
+    s->addrs = malloc(naddrs * sizeof(*addrs));
+    if (s->addrs == NULL) {
+        free(s);
+        return dva_fail(err, DVA_ERR_NOMEM, "out of memory creating a transport"), NULL;
+    }
+    memcpy(s->addrs, addrs, naddrs * sizeof(*addrs));
+    s->naddrs = naddrs;
+    s->description = h->description;
+    h->description = NULL;
+    return &s->base;
+}
+
+dva_transport *dva_tcp_transport_new_addresses(const char *host, unsigned port,
+                                               const dva_tcp_address *addrs,
+                                               size_t naddrs, dva_error *err)
+{
+    dva_tcp_host h;
+    if (dva_tcp_host_parse(&h, host, port, err) < 0)
+        return NULL;
+    dva_transport *t = NULL;
+    if (addrs == NULL || naddrs == 0)
+        dva_fail(err, DVA_ERR_USAGE, "%s: no address given", h.description);
+    else
+        t = tcp_from_addresses(&h, addrs, naddrs, err);
+    dva_tcp_host_free(&h);
+    return t;
+}
+
 dva_transport *dva_tcp_transport_new(const char *host, unsigned port, dva_error *err)
 {
-    if (host == NULL || host[0] == '\0')
-        return dva_fail(err, DVA_ERR_USAGE, "TCP transport: no host given"), NULL;
-    if (port == 0 || port > 65535)
-        return dva_fail(err, DVA_ERR_USAGE,
-                        "TCP transport to %s: port %u is out of range (1-65535)", host,
-                        port),
-               NULL;
-
-    /* "[addr]" is an IPv6 (or any numeric) address literal. */
-    size_t hlen = strlen(host);
-    bool bracketed = host[0] == '[';
-    char *name;
-    if (bracketed) {
-        if (hlen < 3 || host[hlen - 1] != ']' ||
-            memchr(host + 1, ']', hlen - 2) != NULL)
-            return dva_fail(err, DVA_ERR_USAGE,
-                            "TCP transport: \"%s\" is not a valid bracketed address "
-                            "(expected e.g. [::1])",
-                            host),
-                   NULL;
-        name = strndup(host + 1, hlen - 2);
-    } else {
-        name = strdup(host);
-    }
-    if (name == NULL)
-        return dva_fail(err, DVA_ERR_NOMEM, "out of memory creating a transport"), NULL;
-
-    sock_transport *s = sock_alloc(&tcp_ops, err);
-    if (s == NULL) {
-        free(name);
+    dva_tcp_host h;
+    if (dva_tcp_host_parse(&h, host, port, err) < 0)
         return NULL;
-    }
-    bool v6 = strchr(name, ':') != NULL;
-    s->description = format_alloc(v6 ? "tcp:[%s]:%u" : "tcp:%s:%u", name, port);
-    if (s->description == NULL) {
-        free(name);
-        free(s);
-        dva_fail(err, DVA_ERR_NOMEM, "out of memory creating a transport");
-        return NULL;
-    }
-
-    /* No AI_ADDRCONFIG: glibc ignores loopback addresses when deciding which
-     * families are "configured", so on a host whose only IPv6 address is ::1
-     * it would refuse "::1" and "localhost" -> ::1. An address of a family
-     * without a route just fails to connect and the next one is tried. */
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC,
-        .ai_socktype = SOCK_STREAM,
-        .ai_protocol = IPPROTO_TCP,
-        .ai_flags = AI_NUMERICSERV | (bracketed ? AI_NUMERICHOST : 0),
-    };
-    char service[8];
-    snprintf(service, sizeof(service), "%u", port);
-    int r = getaddrinfo(name, service, &hints, &s->addrs);
-    if (r != 0) {
-        const char *why = r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r);
-        if (bracketed)
-            dva_fail(err, DVA_ERR_USAGE, "%s: \"%s\" is not a numeric address: %s",
-                     s->description, host, why);
-        else
-            dva_fail(err, DVA_ERR_CONNECT,
-                     "connect to %s failed: cannot resolve \"%s\": %s", s->description,
-                     name, why);
-        s->addrs = NULL;
-        free(name);
-        sock_destroy(&s->base);
-        return NULL;
-    }
-    free(name);
-    if (s->addrs == NULL) {
-        dva_fail(err, DVA_ERR_CONNECT, "connect to %s failed: the name has no address",
-                 s->description);
-        sock_destroy(&s->base);
-        return NULL;
-    }
-    return &s->base;
+    dva_tcp_address *addrs;
+    size_t naddrs;
+    char why[256];
+    dva_transport *t = NULL;
+    if (dva_tcp_lookup(h.name, port, h.bracketed ? AI_NUMERICHOST : 0, &addrs, &naddrs,
+                       why, sizeof(why)) != 0)
+        dva_tcp_lookup_fail(&h, why, err);
+    else if (naddrs == 0)
+        dva_tcp_no_address(&h, err);
+    else
+        t = tcp_from_addresses(&h, addrs, naddrs, err);
+    free(addrs);
+    dva_tcp_host_free(&h);
+    return t;
 }
 
 dva_transport *dva_unix_transport_new(const char *path, dva_error *err)

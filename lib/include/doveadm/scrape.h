@@ -26,6 +26,7 @@
 #include "doveadm/mailbox.h"
 #include "doveadm/oldstats.h"
 #include "doveadm/quota.h"
+#include "doveadm/resolver.h"
 #include "doveadm/stats.h"
 #include "doveadm/tls_transport.h"
 #include "doveadm/version.h"
@@ -39,6 +40,10 @@ typedef struct {
     const char *password;    /* NULL: none */
     dva_tls_options tls;     /* with host; zero: plain TCP */
     const char *server_name; /* the name the certificate must carry; NULL: host */
+    /* Optional, with host: the addresses of host:port, kept across reads
+     * (no DNS work in the read; it waits for a first lookup only until
+     * the read's deadline). NULL: getaddrinfo() on every connection. */
+    dva_resolver *resolver;
 
     bool stats, who, quota, mailbox;
     const char *const *users; /* users named in the configuration */
