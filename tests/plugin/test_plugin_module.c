@@ -346,6 +346,27 @@ static void test_tcp_password(void **state)
     tu_server_stop(server);
 }
 
+/* A Host name: the instance looks it up once, in the background, and
+ * every read uses the answer ("localhost": no DNS, /etc/hosts). */
+static void test_tcp_host_name(void **state)
+{
+    (void)state;
+    tu_server *server = tu_server_start(true, "right-password");
+    oconfig_item_t *root = tu_ci_new("Plugin");
+    oconfig_item_t *in = tu_ci_str(tu_ci_child(root, "Instance"), "byname");
+    tu_ci_opt(in, "Host", "localhost");
+    tu_ci_num(tu_ci_child(in, "Port"), tu_server_port(server));
+    tu_ci_opt(in, "Password", "right-password");
+    assert_int_equal(configure(root), 0);
+    assert_int_equal(stub_init_cb(), 0);
+    for (int i = 0; i < 2; i++) {
+        stub_clear_captures();
+        assert_int_equal(read_instance("dovecot/byname"), 0);
+        expect_gauge("users", "imap", 2);
+    }
+    tu_server_stop(server);
+}
+
 static void test_unneeded_password_warned_once(void **state)
 {
     (void)state;
@@ -400,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quota_interval_refused_outside_its_range,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_host_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unneeded_password_warned_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_then_again, setup, teardown),
