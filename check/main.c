@@ -15,6 +15,7 @@
 #include "check_config.h"
 #include "check_host.h"
 #include "check_output.h"
+#include "doveadm/resolver.h"
 #include "doveadm/scrape.h"
 #include "doveadm/settings.h"
 #include "plugin_config.h"
@@ -293,6 +294,14 @@ static int check(const args *a, const dva_settings *s)
     dvp_logger_init(&log, s->name, s->password);
     dva_scrape_plan plan;
     dvp_plan_init(&plan, s, timeout, &log);
+    /* As in the plugin: a slow DNS ends the check at Timeout, naming the
+     * host. Not created (bad Host): the read reports why. */
+    dva_resolver *resolver = NULL;
+    if (s->host != NULL) {
+        dva_error rerr;
+        resolver = dva_resolver_new(s->host, s->port, NULL, &rerr);
+        plan.resolver = resolver;
+    }
 
     dva_scrape_result result;
     dva_error err = {0};
@@ -329,6 +338,7 @@ static int check(const args *a, const dva_settings *s)
         status = (int)verdict.status;
     }
     dva_scrape_result_free(&result);
+    dva_resolver_free(resolver);
     dvp_logger_free(&log);
     chk_host_reset();
     if (fflush(stdout) != 0 || ferror(stdout))

@@ -180,7 +180,7 @@ class CollectdDaemon:
                  load_dovecot=True, extra_plugins=(), extra_config="",
                  hostname=HOSTNAME, valgrind=None, base_dir=None, keep_dir=None,
                  start_timeout=20.0, stop_timeout=15.0, read_threads=5,
-                 new_session=False, plugin_files=()):
+                 new_session=False, plugin_files=(), command_prefix=()):
         """
         dovecot_config  the <Plugin dovecot> ... </Plugin> text (see
                         dovecot_block()); "" for none.  Text that does not
@@ -199,6 +199,9 @@ class CollectdDaemon:
         new_session     run collectd in a session of its own, so a Ctrl-C on
                         the terminal reaches only the caller, who then
                         stops collectd in order (the demo)
+        command_prefix  a command that sets up and execs the rest (e.g.
+                        unshare ... into a namespace), signals reaching
+                        collectd as without it
         """
         text = (dovecot_config or "").strip()
         if text and not text.startswith("<Plugin"):
@@ -221,6 +224,7 @@ class CollectdDaemon:
         self.stop_timeout = stop_timeout * self.slow
         self.read_threads = read_threads
         self.new_session = new_session
+        self.command_prefix = list(command_prefix)
         self._own_dir = base_dir is None
         self.dir = os.path.abspath(base_dir) if base_dir else None
         if keep_dir is None:
@@ -342,7 +346,7 @@ class CollectdDaemon:
                    "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
                    "--num-callers=30", "--suppressions=%s" % VALGRIND_SUPPRESSIONS,
                    "--log-file=%s" % (valgrind_log or self.valgrind_log)] + cmd
-        return cmd
+        return self.command_prefix + cmd
 
     # -- lifecycle ------------------------------------------------------------
     @property

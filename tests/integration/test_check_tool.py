@@ -10,6 +10,7 @@ its identifiers are the ones a real collectd gets from the plugin
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,32 @@ class CheckToolTest(unittest.TestCase):
         for text in (r.stdout, r.stderr):
             self.assertNotIn(wrong, text)
             self.assertNotIn(self.d.password, text)
+
+    def test_host_name_and_a_dns_server_that_never_answers(self):
+        # A name: looked up in the resolver's thread (localhost: /etc/hosts).
+        r = self.run_tool("-H", "localhost", "-p", str(self.d.doveadm_port),
+                          "-P", self.pwfile, "-F", "nagios")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # A dead DNS server (its lookup alone takes ~20 s): the check still
+        # ends at its Timeout, naming the host.
+        unshare = shutil.which("unshare")
+        if unshare is None or subprocess.run([unshare, "-r", "-n", "-m", "true"],
+                                             capture_output=True).returncode != 0:
+            self.skipTest("no unprivileged user and network namespaces here")
+        helper = os.path.join(_HERE, "silent_dns_ns.py")
+        t0 = time.monotonic()
+        r = subprocess.run([unshare, "-r", "-n", "-m", sys.executable, helper, _tool(),
+                            "-H", "dovecot.dns-test.example", "-p", "2425",
+                            "-P", self.pwfile, "-o", "AllowCleartextPassword true",
+                            "-t", "1", "-F", "nagios"],
+                           capture_output=True, text=True, timeout=60)
+        seconds = time.monotonic() - t0
+        if r.returncode == 77:
+            self.skipTest("cannot set up the namespace: " + r.stderr)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn('resolving "dovecot.dns-test.example" did not finish within the '
+                      "read's Timeout", r.stdout)
+        self.assertLess(seconds, 1 + 2)
 
     def test_bad_options_are_refused_by_the_schema(self):
         r = self.run_tool("-o", "Sockt=/x")
