@@ -13,6 +13,11 @@ bool dvp_name_byte_ok(unsigned char c);
 /* True when every byte of name is kept as it is (and name is not empty). */
 bool dvp_name_clean(const char *name);
 
+/* Appends part, sanitised, at dst + *pos (dst holds size bytes with the
+ * NUL; *pos < size) and NUL-terminates it; *pos moves past it. Returns
+ * false, with dst holding a cut version, when it does not fit. */
+bool dvp_name_append(char *dst, size_t size, size_t *pos, const char *part);
+
 /* Writes the nparts parts, each sanitised, joined with '-', into dst
  * (size bytes with the NUL). Returns false, with dst holding a cut
  * version, when the result does not fit. No parts gives "". */

@@ -23,7 +23,15 @@ typedef struct {
     /* Filled once per read; each value sets only its own fields. */
     value_list_t vl;
     value_t value;
+    const char *vl_type; /* the string vl.type was copied from last */
 } batch;
+
+/* A string literal with its length, for the names built per value. */
+typedef struct {
+    const char *s;
+    size_t len;
+} lit;
+#define LIT(x) ((lit){(x), sizeof(x) - 1})
 
 void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
                      cdtime_t interval, dvp_logger *log)
@@ -61,13 +69,15 @@ static char *long_name_key(const char *type, const char *const *parts, size_t np
     return key;
 }
 
-/* True when type/type_instance was not dispatched yet in this read. */
-static bool first_in_read(batch *b, const char *type, const char *ti, bool quiet)
+/* True when type/type_instance (ilen bytes) was not dispatched yet in this
+ * read. */
+static bool first_in_read(batch *b, lit type_lit, const char *ti, size_t ilen,
+                          bool quiet)
 {
     char key[2 * DATA_MAX_NAME_LEN + 1];
-    size_t tlen = strlen(type), ilen = strlen(ti);
-    memcpy(key, type, tlen);
-    key[tlen] = '\0';
+    const char *type = type_lit.s;
+    size_t tlen = type_lit.len < DATA_MAX_NAME_LEN ? type_lit.len : DATA_MAX_NAME_LEN;
+    memcpy(key, type, tlen + 1); /* with its NUL: the two parts stay apart */
     memcpy(key + tlen + 1, ti, ilen);
     int rc = dvp_seen_add(&b->s->seen, key, tlen + 1 + ilen);
     if (rc < 0)
@@ -86,6 +96,26 @@ static bool first_in_read(batch *b, const char *type, const char *ti, bool quiet
     return added;
 }
 
+/* Dispatches value as type/<b->vl.type_instance> (ti_len bytes, already
+ * sanitised), unless that identifier was dispatched before in this read. */
+static void dispatch_named(batch *b, lit type, size_t ti_len, value_t value,
+                           bool quiet_duplicate)
+{
+    if (!first_in_read(b, type, b->vl.type_instance, ti_len, quiet_duplicate))
+        return;
+
+    b->value = value;
+    b->vl.interval = b->interval;
+    if (b->vl_type != type.s) { /* the same string: nothing to copy */
+        size_t tlen = type.len < sizeof(b->vl.type) ? type.len : sizeof(b->vl.type) - 1;
+        memcpy(b->vl.type, type.s, tlen);
+        b->vl.type[tlen] = '\0';
+        b->vl_type = type.s;
+    }
+    plugin_dispatch_values(&b->vl);
+    b->count++;
+}
+
 static void dispatch(batch *b, const char *type, const char *const *parts,
                      size_t nparts, value_t value, bool quiet_duplicate)
 {
@@ -102,18 +132,7 @@ static void dispatch(batch *b, const char *type, const char *const *parts,
         free(key);
         return;
     }
-    if (!first_in_read(b, type, ti, quiet_duplicate))
-        return;
-
-    b->value = value;
-    b->vl.interval = b->interval;
-    if (strcmp(b->vl.type, type) != 0) {
-        size_t tlen = strnlen(type, sizeof(b->vl.type) - 1);
-        memcpy(b->vl.type, type, tlen);
-        b->vl.type[tlen] = '\0';
-    }
-    plugin_dispatch_values(&b->vl);
-    b->count++;
+    dispatch_named(b, (lit){type, strlen(type)}, strlen(ti), value, quiet_duplicate);
 }
 
 static void gauge(batch *b, const char *type, const char *const *parts, size_t nparts,
@@ -199,32 +218,68 @@ static void submit_who(batch *b, const dva_scrape_result *r)
     }
 }
 
-static void submit_quota_row(batch *b, const char *user, const dva_quota_row *row)
+/* A sanitised name prefix ("<user>-", "<user>-<root>-") built once and
+ * shared by the values under it: sanitising is the bulk of a value's cost. */
+typedef struct {
+    char name[DATA_MAX_NAME_LEN];
+    size_t len;
+    bool fits; /* false: too long, the values go the slow way and warn */
+} name_prefix;
+
+static void prefix_extend(name_prefix *dst, const name_prefix *base, const char *part)
 {
-    const char *type, *pct_name;
+    memcpy(dst->name, base->name, base->len + 1);
+    dst->len = base->len;
+    dst->fits = base->fits &&
+                dvp_name_append(dst->name, sizeof(dst->name), &dst->len, part) &&
+                dvp_name_append(dst->name, sizeof(dst->name), &dst->len, "-");
+}
+
+/* gauge(b, type, {user, root, last}, 3, v), the name built from the row's
+ * prefix and last, a literal that needs no sanitising. */
+static void quota_gauge(batch *b, const name_prefix *row_prefix, lit type,
+                        const char *user, const char *root, lit last, double v)
+{
+    size_t len = row_prefix->len;
+    char *ti = b->vl.type_instance;
+    if (!row_prefix->fits || last.len >= sizeof(b->vl.type_instance) - len) {
+        const char *parts[] = {user, root, last.s};
+        gauge(b, type.s, parts, 3, v); /* warns about the long name */
+        return;
+    }
+    memcpy(ti, row_prefix->name, len);
+    memcpy(ti + len, last.s, last.len + 1);
+    dispatch_named(b, type, len + last.len, (value_t){.gauge = v}, false);
+}
+
+static void submit_quota_row(batch *b, const char *user, const name_prefix *user_prefix,
+                             const dva_quota_row *row)
+{
+    lit type, pct_name;
     double scale;
     switch (row->type) {
     case DVA_QUOTA_STORAGE:
-        type = "bytes";
-        pct_name = "storage";
+        type = LIT("bytes");
+        pct_name = LIT("storage");
         scale = 1024.0; /* Dovecot sends KiB */
         break;
     case DVA_QUOTA_MESSAGE:
-        type = "email_count";
-        pct_name = "messages";
+        type = LIT("email_count");
+        pct_name = LIT("messages");
         scale = 1.0;
         break;
     default:
         return;
     }
-    const char *used[] = {user, row->root, "used"};
-    gauge(b, type, used, 3, (double)row->value * scale);
+    name_prefix p;
+    prefix_extend(&p, user_prefix, row->root);
+    const char *root = row->root;
+    quota_gauge(b, &p, type, user, root, LIT("used"), (double)row->value * scale);
     if (row->unlimited)
         return;
-    const char *limit[] = {user, row->root, "limit"};
-    gauge(b, type, limit, 3, (double)row->limit * scale);
-    const char *pct[] = {user, row->root, pct_name};
-    gauge(b, "percent", pct, 3, row->percent > 100 ? 100.0 : (double)row->percent);
+    quota_gauge(b, &p, type, user, root, LIT("limit"), (double)row->limit * scale);
+    quota_gauge(b, &p, LIT("percent"), user, root, pct_name,
+                row->percent > 100 ? 100.0 : (double)row->percent);
 }
 
 /* True when the user's mailbox was not reported yet in this read (masks
@@ -245,9 +300,12 @@ static bool first_mailbox(batch *b, const char *user, const char *mailbox)
 static void submit_user(batch *b, const dva_scrape_user *u)
 {
     if (step_ok(&u->quota_step)) {
+        static const name_prefix empty = {.fits = true};
+        name_prefix user_prefix;
+        prefix_extend(&user_prefix, &empty, u->name);
         for (size_t i = 0; i < u->quota.nrows; i++)
             if (!u->quota.rows[i].error)
-                submit_quota_row(b, u->name, &u->quota.rows[i]);
+                submit_quota_row(b, u->name, &user_prefix, &u->quota.rows[i]);
     }
     if (!step_ok(&u->mailbox_step))
         return;

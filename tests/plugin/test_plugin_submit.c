@@ -303,6 +303,18 @@ static void test_sanitised_names(void **state)
     assert_string_equal(out, "a_b-c+d=e-f_g");
     assert_false(dvp_name_join(out, 8, parts, 3));
     assert_string_equal(out, "a_b-c+d");
+    /* Appending: a part that does not fit is cut where the room ends. */
+    size_t pos = 0;
+    assert_true(dvp_name_append(out, 8, &pos, "a b"));
+    assert_int_equal(pos, 3);
+    assert_true(dvp_name_append(out, 8, &pos, "c/d"));
+    assert_string_equal(out, "a_bc_d");
+    assert_false(dvp_name_append(out, 8, &pos, "xyz"));
+    assert_int_equal(pos, 7);
+    assert_string_equal(out, "a_bc_dx");
+    assert_true(dvp_name_append(out, 8, &pos, ""));
+    assert_false(dvp_name_append(out, 8, &pos, "q"));
+    assert_string_equal(out, "a_bc_dx");
     assert_true(dvp_name_clean("alice@example.com"));
     assert_false(dvp_name_clean("a b"));
     assert_false(dvp_name_clean(""));
@@ -350,6 +362,26 @@ static void test_overlong_names_skipped(void **state)
     }
 }
 
+/* The row's prefix "<user>-<root>-" fits but not with its last part: only
+ * the values whose names are too long are skipped, with the same warning. */
+static void test_overlong_last_part_skipped(void **state)
+{
+    fixture *f = *state;
+    char user[128];
+    /* "<user>-q-" + "used" is 127 bytes, + "limit" or "storage" more */
+    memset(user, 'u', 127 - strlen("-q-used"));
+    user[127 - strlen("-q-used")] = '\0';
+    dva_scrape_user *u = tu_result_user(&f->result, user);
+    tu_user_quota_row(u, "q", DVA_QUOTA_STORAGE, 1, 2, 50);
+    assert_int_equal(run(f), 2 + 1);
+    char used[160];
+    snprintf(used, sizeof(used), "%s-q-used", user);
+    expect_gauge("bytes", used, 1024);
+    assert_int_equal(stub_count_logs(LOG_WARNING, "more than the 127"), 2);
+    assert_int_equal(stub_count_logs(LOG_WARNING, "bytes name"), 1);
+    assert_int_equal(stub_count_logs(LOG_WARNING, "percent name"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +411,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sanitised_names, setup,
                                         tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_collisions_reported_once, setup,
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_overlong_last_part_skipped, setup,
                                         tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_overlong_names_skipped, setup,
                                         tu_submit_teardown),
