@@ -27,6 +27,26 @@ bool dva_parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+bool dva_parse_u64_n(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+    /* Up to 19 digits cannot pass UINT64_MAX: no overflow check per digit. */
+    bool may_overflow = len > 19;
+
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!is_digit(s[i]))
+            return false;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (may_overflow && v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
 /* 10^0 .. 10^22 are exact in a double. */
 static const double pow10_exact[] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -96,12 +116,27 @@ bool dva_user_equal(const char *a, const char *b)
     const unsigned char *p = (const unsigned char *)a;
     const unsigned char *q = (const unsigned char *)b;
 
+    /* Case is folded only where the bytes differ: names mostly match. */
     for (;; p++, q++) {
-        if (ascii_lower(*p) != ascii_lower(*q))
-            return false;
-        if (*p == '\0')
+        if (*p != *q) {
+            if (ascii_lower(*p) != ascii_lower(*q))
+                return false;
+        } else if (*p == '\0') {
             return true;
+        }
     }
+}
+
+bool dva_user_equal_n(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen)
+        return false; /* ASCII case folding keeps the length */
+    if (memcmp(a, b, alen) == 0)
+        return true;
+    for (size_t i = 0; i < alen; i++)
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+            return false;
+    return true;
 }
 
 int dva_decode_check_reply(const dva_reply *reply, size_t ncols, const char *what,
@@ -146,61 +181,95 @@ void *dva_calloc_rows(size_t n, size_t size, bool *failed)
     return p;
 }
 
+/* First value of row of a reply cut into rows of width; false when the
+ * reply has no such complete row (no division: it runs for every cell). */
+static bool row_start(const dva_reply *reply, size_t row, size_t width, size_t *first)
+{
+    return !__builtin_mul_overflow(row, width, first) && *first < reply->nvalues &&
+           reply->nvalues - *first >= width;
+}
+
+int dva_decode_cell(const dva_reply *reply, size_t row, size_t col, bool nonempty,
+                    const char *what, const char *column, dva_cell *out, dva_error *err)
+{
+    char q[DVA_QUOTE_MAX];
+    size_t width = reply->ncols == 0 ? 1 : reply->ncols, first;
+
+    if (col >= width || !row_start(reply, row, width, &first))
+        return dva_fail(err, DVA_ERR_DECODE,
+                        "Row %zu of the %s reply has no %s column.", row + 1, what,
+                        column);
+    size_t start = reply->offsets[first + col];
+    const char *v = reply->data + start;
+    size_t len = reply->offsets[first + col + 1] - start - 1;
+    /* The parser tells when no value holds a NUL byte (the common case). */
+    if (!reply->nul_free && memchr(v, '\0', len) != NULL)
+        return dva_fail(err, DVA_ERR_DECODE,
+                        "Row %zu of the %s reply has a NUL byte in its %s column: "
+                        "\"%s\".",
+                        row + 1, what, column, dva_quote(q, sizeof(q), v, len));
+    if (nonempty && len == 0)
+        return dva_fail(err, DVA_ERR_DECODE,
+                        "Row %zu of the %s reply has an empty %s column.", row + 1,
+                        what, column);
+    out->s = v;
+    out->len = len;
+    return 0;
+}
+
 const char *dva_decode_cstr(const dva_reply *reply, size_t row, size_t col,
                             bool nonempty, const char *what, const char *column,
                             dva_error *err)
 {
-    char q[DVA_QUOTE_MAX];
-    size_t len = 0;
-    const char *v = dva_reply_cell(reply, row, col, &len);
+    dva_cell cell;
+    if (dva_decode_cell(reply, row, col, nonempty, what, column, &cell, err) < 0)
+        return NULL;
+    return cell.s;
+}
 
-    if (v == NULL) {
-        dva_fail(err, DVA_ERR_DECODE, "Row %zu of the %s reply has no %s column.",
-                 row + 1, what, column);
-        return NULL;
-    }
-    if (memchr(v, '\0', len) != NULL) {
-        dva_fail(err, DVA_ERR_DECODE,
-                 "Row %zu of the %s reply has a NUL byte in its %s column: \"%s\".",
-                 row + 1, what, column, dva_quote(q, sizeof(q), v, len));
-        return NULL;
-    }
-    if (nonempty && len == 0) {
-        dva_fail(err, DVA_ERR_DECODE, "Row %zu of the %s reply has an empty %s column.",
-                 row + 1, what, column);
-        return NULL;
-    }
-    return v;
+int dva_decode_cell_u64(const dva_cell *cell, size_t row, const char *what,
+                        const char *column, uint64_t *out, dva_error *err)
+{
+    char q[DVA_QUOTE_MAX];
+    if (dva_parse_u64_n(cell->s, cell->len, out))
+        return 0;
+    return dva_fail(err, DVA_ERR_DECODE,
+                    "Row %zu of the %s reply has an invalid %s column: expected an "
+                    "unsigned decimal number, got \"%s\".",
+                    row + 1, what, column, dva_quote(q, sizeof(q), cell->s, cell->len));
 }
 
 int dva_decode_u64(const dva_reply *reply, size_t row, size_t col, const char *what,
                    const char *column, uint64_t *out, dva_error *err)
 {
-    char q[DVA_QUOTE_MAX];
-    const char *v = dva_decode_cstr(reply, row, col, false, what, column, err);
-
-    if (v == NULL)
+    dva_cell cell;
+    if (dva_decode_cell(reply, row, col, false, what, column, &cell, err) < 0)
         return -1;
-    if (!dva_parse_u64(v, out)) {
-        return dva_fail(err, DVA_ERR_DECODE,
-                        "Row %zu of the %s reply has an invalid %s column: expected an "
-                        "unsigned decimal number, got \"%s\".",
-                        row + 1, what, column, dva_quote(q, sizeof(q), v, strlen(v)));
-    }
-    return 0;
+    return dva_decode_cell_u64(&cell, row, what, column, out, err);
+}
+
+int dva_decode_cell_user(const dva_cell *user, size_t r, const char *what,
+                         const char *expected_user, size_t expected_len, dva_error *err)
+{
+    char q1[DVA_QUOTE_MAX], q2[DVA_QUOTE_MAX];
+    if (expected_user == NULL ||
+        dva_user_equal_n(user->s, user->len, expected_user, expected_len))
+        return 0;
+    return dva_fail(err, DVA_ERR_DECODE,
+                    "Row %zu of the %s reply is for user \"%s\", but the command was "
+                    "sent for user \"%s\"; refusing to credit its values.",
+                    r + 1, what, dva_quote(q1, sizeof(q1), user->s, user->len),
+                    dva_quote(q2, sizeof(q2), expected_user, expected_len));
 }
 
 const char *dva_decode_row_user(const dva_reply *reply, size_t r, const char *what,
                                 const char *expected_user, dva_error *err)
 {
-    char q1[DVA_QUOTE_MAX], q2[DVA_QUOTE_MAX];
-    const char *user = dva_decode_cstr(reply, r, 0, true, what, "username", err);
-    if (user == NULL || expected_user == NULL || dva_user_equal(user, expected_user))
-        return user;
-    dva_fail(err, DVA_ERR_DECODE,
-             "Row %zu of the %s reply is for user \"%s\", but the command was sent "
-             "for user \"%s\"; refusing to credit its values.",
-             r + 1, what, dva_quote(q1, sizeof(q1), user, strlen(user)),
-             dva_quote(q2, sizeof(q2), expected_user, strlen(expected_user)));
-    return NULL;
+    dva_cell user;
+    if (dva_decode_cell(reply, r, 0, true, what, "username", &user, err) < 0 ||
+        dva_decode_cell_user(&user, r, what, expected_user,
+                             expected_user != NULL ? strlen(expected_user) : 0,
+                             err) < 0)
+        return NULL;
+    return user.s;
 }

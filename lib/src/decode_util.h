@@ -21,6 +21,9 @@
  * untouched on failure. */
 bool dva_parse_u64(const char *s, uint64_t *out);
 
+/* dva_parse_u64 on the len bytes at s (a NUL byte among them fails). */
+bool dva_parse_u64_n(const char *s, size_t len, uint64_t *out);
+
 /* Strict decimal number as Dovecot prints them with %u, %PRIu64 and %.02f:
  * an optional '-', one or more digits, optionally '.' and one or more
  * digits. No exponent, no spaces, no "nan"/"inf", no trailing bytes, and the
@@ -30,6 +33,8 @@ bool dva_parse_double(const char *s, double *out);
 /* ASCII case-insensitive equality (bytes >= 0x80 compare exactly, so the
  * result never depends on the locale). */
 bool dva_user_equal(const char *a, const char *b);
+/* dva_user_equal on strings of known lengths. */
+bool dva_user_equal_n(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Checks a reply before decoding: status OK (else DVA_ERR_COMMAND), row
  * width equal to ncols and a value count that is a multiple of it (else
@@ -42,6 +47,18 @@ int dva_decode_check_reply(const dva_reply *reply, size_t ncols, const char *wha
 int dva_decode_check_shape(const dva_reply *reply, size_t ncols, const char *what,
                            dva_error *err);
 
+/* One cell of a row: s is NUL-terminated and holds no other NUL byte. */
+typedef struct {
+    const char *s;
+    size_t len;
+} dva_cell;
+
+/* The cell at row, col with its length; -1, with err filled like
+ * dva_decode_cstr(), when dva_decode_cstr() would return NULL. */
+int dva_decode_cell(const dva_reply *reply, size_t row, size_t col, bool nonempty,
+                    const char *what, const char *column, dva_cell *out,
+                    dva_error *err);
+
 /* The cell at row, col as a C string. NULL, with err filled
  * (DVA_ERR_DECODE), when it holds a NUL byte or is empty while nonempty is
  * set. what names the command, column the column, both for the message. */
@@ -49,15 +66,14 @@ const char *dva_decode_cstr(const dva_reply *reply, size_t row, size_t col,
                             bool nonempty, const char *what, const char *column,
                             dva_error *err);
 
-/* The row-width part of dva_decode_check_reply(), for a decoder that also
- * accepts some failure statuses. reply must not be NULL. */
-int dva_decode_check_shape(const dva_reply *reply, size_t ncols, const char *what,
-                           dva_error *err);
-
 /* The cell at row, col parsed with dva_parse_u64; -1 with err filled
  * (DVA_ERR_DECODE) when it is not a strict unsigned decimal. */
 int dva_decode_u64(const dva_reply *reply, size_t row, size_t col, const char *what,
                    const char *column, uint64_t *out, dva_error *err);
+
+/* dva_decode_u64 on a cell already decoded (row names it in messages). */
+int dva_decode_cell_u64(const dva_cell *cell, size_t row, const char *what,
+                        const char *column, uint64_t *out, dva_error *err);
 
 /* Calls calloc(n, size), returning NULL for n == 0 without failing. Sets
  * *failed when the allocation was needed and failed (calloc itself guards
@@ -69,5 +85,10 @@ void *dva_calloc_rows(size_t n, size_t size, bool *failed);
  * no value is ever credited to another user. Returns the user or NULL. */
 const char *dva_decode_row_user(const dva_reply *reply, size_t r, const char *what,
                                 const char *expected_user, dva_error *err);
+/* The check of dva_decode_row_user() on a decoded user cell, expected_len
+ * being strlen(expected_user) (computed once per reply). 0 or -1. */
+int dva_decode_cell_user(const dva_cell *user, size_t r, const char *what,
+                         const char *expected_user, size_t expected_len,
+                         dva_error *err);
 
 #endif

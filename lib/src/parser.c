@@ -64,11 +64,13 @@ enum {
 #define MIN_OFFSETS_CAP ((size_t)16)
 #define QUOTE_MAX 64 /* bytes shown of offending input */
 
-/* SPECIAL[b]: b interrupts a run of ordinary value bytes. */
+/* SPECIAL[b]: b interrupts a run of ordinary value bytes (a raw NUL byte
+ * too: the reply records whether any value holds one). */
 static const unsigned char SPECIAL[256] = {
     ['\t'] = 1,
     ['\n'] = 1,
     [0x01] = 1,
+    [0x00] = 1,
 };
 
 static size_t sat_add(size_t a, size_t b)
@@ -198,6 +200,41 @@ static int fail_unterminated(dva_parser *p, dva_error *err)
                     r->nvalues + 1, shown);
 }
 
+/* A run of n raw bytes ended by the value's TAB: append and finish in one
+ * step, with one capacity check each (most values arrive so). Any limit
+ * reached takes the two-step way, which names it. */
+static int append_and_finish(dva_parser *p, const void *src, size_t n, dva_error *err)
+{
+    dva_reply *r = p->out;
+    size_t value_len = r->data_len - p->value_start;
+    size_t reply_len = r->data_len - r->nvalues;
+
+    if (n > p->limits.max_value_len - value_len ||
+        n > p->limits.max_reply_len - reply_len || r->nvalues >= p->limits.max_values)
+        return (n > 0 && append(p, src, n, err) < 0) ? -1 : finish_value(p, err);
+    size_t need = r->data_len + n + 1;
+    if ((need > r->data_cap && ensure_data(p, need, err) < 0) ||
+        (r->nvalues + 2 > r->offsets_cap && ensure_offsets(p, r->nvalues + 2, err) < 0))
+        return -1;
+    memcpy(r->data + r->data_len, src, n);
+    r->data_len += n;
+    r->data[r->data_len++] = '\0';
+    if (r->nvalues == 0)
+        r->offsets[0] = 0;
+    r->offsets[++r->nvalues] = r->data_len;
+    p->value_start = r->data_len;
+    p->value_open = false;
+    return 0;
+}
+
+/* Appends one unescaped byte. */
+static int append_byte(dva_parser *p, char c, dva_error *err)
+{
+    if (c == '\0')
+        p->out->nul_free = false;
+    return append(p, &c, 1, err);
+}
+
 /* Parses data-section bytes from *posp. Stops at end or after the LF that
  * ends the data section (then state is ST_STATUS). */
 static int parse_data(dva_parser *p, const unsigned char **posp,
@@ -209,8 +246,7 @@ static int parse_data(dva_parser *p, const unsigned char **posp,
         /* the 0x01 ended the previous feed */
         p->escape = false;
         if (*pos != '\t' && *pos != '\n') {
-            char c = dva_unescape_code((char)*pos++);
-            if (append(p, &c, 1, err) < 0)
+            if (append_byte(p, dva_unescape_code((char)*pos++), err) < 0)
                 return -1;
         } /* else: lone 0x01 at the end of the value, dropped */
     }
@@ -219,19 +255,23 @@ static int parse_data(dva_parser *p, const unsigned char **posp,
         const unsigned char *run = pos;
         while (pos < end && !SPECIAL[*pos])
             pos++;
-        if (pos > run) {
+        size_t n = (size_t)(pos - run);
+        if (pos < end && *pos == '\t') {
+            pos++;
+            if (append_and_finish(p, run, n, err) < 0)
+                return -1;
+            continue;
+        }
+        if (n > 0) {
             p->value_open = true;
-            if (append(p, run, (size_t)(pos - run), err) < 0)
+            if (append(p, run, n, err) < 0)
                 return -1;
             if (pos == end)
                 break;
         }
 
         unsigned char c = *pos++;
-        if (c == '\t') {
-            if (finish_value(p, err) < 0)
-                return -1;
-        } else if (c == '\n') {
+        if (c == '\n') {
             if (p->value_open) {
                 /* See the header comment: only a reply of a single value
                  * (`user <mask>`'s JSON) may omit its TAB. */
@@ -243,6 +283,10 @@ static int parse_data(dva_parser *p, const unsigned char **posp,
             p->state = ST_STATUS;
             p->status_len = 0;
             break;
+        } else if (c == '\0') { /* raw, as sent */
+            p->value_open = true;
+            if (append_byte(p, '\0', err) < 0)
+                return -1;
         } else { /* 0x01 */
             p->value_open = true;
             if (pos == end) {
@@ -251,8 +295,7 @@ static int parse_data(dva_parser *p, const unsigned char **posp,
             }
             if (*pos == '\t' || *pos == '\n')
                 continue; /* lone 0x01 at the end of the value, dropped */
-            char u = dva_unescape_code((char)*pos++);
-            if (append(p, &u, 1, err) < 0)
+            if (append_byte(p, dva_unescape_code((char)*pos++), err) < 0)
                 return -1;
         }
     }
@@ -401,6 +444,8 @@ static void interpret_status(const dva_parser *p, dva_reply *r)
 /* Back to the start of a reply (the reply memory is kept). */
 static void restart_reply(dva_parser *p)
 {
+    if (p->out != NULL)
+        p->out->nul_free = true; /* until a NUL byte is appended */
     p->state = ST_DATA;
     p->escape = false;
     p->value_open = false;

@@ -20,38 +20,44 @@ void dva_quota_command(dva_command *cmd)
     cmd->ncols = DVA_QUOTA_NCOLS;
 }
 
-static dva_quota_type quota_type(const char *name)
+/* The cell equals the literal word. */
+static bool cell_is(const dva_cell *cell, const char *word, size_t len)
 {
-    if (strcmp(name, "STORAGE") == 0)
+    return cell->len == len && memcmp(cell->s, word, len) == 0;
+}
+#define CELL_IS(cell, word) cell_is((cell), (word), sizeof(word) - 1)
+
+static dva_quota_type quota_type(const dva_cell *name)
+{
+    if (CELL_IS(name, "STORAGE"))
         return DVA_QUOTA_STORAGE;
-    if (strcmp(name, "MESSAGE") == 0)
+    if (CELL_IS(name, "MESSAGE"))
         return DVA_QUOTA_MESSAGE;
     return DVA_QUOTA_OTHER;
 }
 
+/* expected_len: strlen(expected_user), once per reply. */
 static int decode_row(const dva_reply *reply, size_t r, const char *expected_user,
-                      dva_quota_row *row, dva_error *err)
+                      size_t expected_len, dva_quota_row *row, dva_error *err)
 {
-    const char *cells[3];
+    dva_cell user, root, type, cells[3];
     static const char *const names[] = {"value", "limit", "percent"};
 
-    row->user = dva_decode_row_user(reply, r, WHAT, expected_user, err);
-    if (row->user == NULL)
+    if (dva_decode_cell(reply, r, 0, true, WHAT, "username", &user, err) < 0 ||
+        dva_decode_cell_user(&user, r, WHAT, expected_user, expected_len, err) < 0 ||
+        dva_decode_cell(reply, r, 1, false, WHAT, "quota root", &root, err) < 0 ||
+        dva_decode_cell(reply, r, 2, true, WHAT, "type", &type, err) < 0)
         return -1;
-    row->root = dva_decode_cstr(reply, r, 1, false, WHAT, "quota root", err);
-    if (row->root == NULL)
-        return -1;
-    row->type_name = dva_decode_cstr(reply, r, 2, true, WHAT, "type", err);
-    if (row->type_name == NULL)
-        return -1;
-    row->type = quota_type(row->type_name);
+    row->user = user.s;
+    row->root = root.s;
+    row->type_name = type.s;
+    row->type = quota_type(&type);
 
     size_t nerror = 0;
     for (size_t i = 0; i < 3; i++) {
-        cells[i] = dva_decode_cstr(reply, r, 3 + i, false, WHAT, names[i], err);
-        if (cells[i] == NULL)
+        if (dva_decode_cell(reply, r, 3 + i, false, WHAT, names[i], &cells[i], err) < 0)
             return -1;
-        if (strcmp(cells[i], "error") == 0)
+        if (CELL_IS(&cells[i], "error"))
             nerror++;
     }
     if (nerror == 3) {
@@ -65,15 +71,15 @@ static int decode_row(const dva_reply *reply, size_t r, const char *expected_use
                         "value, limit and percent columns.",
                         r + 1);
     }
-    if (dva_decode_u64(reply, r, 3, WHAT, "value", &row->value, err) < 0)
+    if (dva_decode_cell_u64(&cells[0], r, WHAT, "value", &row->value, err) < 0)
         return -1;
-    if (strcmp(cells[1], "-") == 0) {
+    if (CELL_IS(&cells[1], "-")) {
         row->unlimited = true;
         row->limit = 0;
-    } else if (dva_decode_u64(reply, r, 4, WHAT, "limit", &row->limit, err) < 0) {
+    } else if (dva_decode_cell_u64(&cells[1], r, WHAT, "limit", &row->limit, err) < 0) {
         return -1;
     }
-    return dva_decode_u64(reply, r, 5, WHAT, "percent", &row->percent, err);
+    return dva_decode_cell_u64(&cells[2], r, WHAT, "percent", &row->percent, err);
 }
 
 int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quota *out,
@@ -98,8 +104,9 @@ int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quot
     if (nomem)
         return dva_fail(err, DVA_ERR_NOMEM, "Out of memory for %zu quota rows.", nrows);
     bool any_error = false;
+    size_t expected_len = expected_user != NULL ? strlen(expected_user) : 0;
     for (size_t r = 0; r < nrows; r++) {
-        if (decode_row(reply, r, expected_user, &rows[r], err) < 0) {
+        if (decode_row(reply, r, expected_user, expected_len, &rows[r], err) < 0) {
             free(rows);
             return -1;
         }

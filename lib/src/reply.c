@@ -66,6 +66,7 @@ void dva_reply_reset(dva_reply *reply)
     reply->ncols = 0;
     reply->nvalues = 0;
     reply->data_len = 0;
+    reply->nul_free = false; /* the parser sets it */
     if (reply->offsets != NULL)
         reply->offsets[0] = 0;
 }
@@ -104,7 +105,7 @@ const char *dva_reply_cstr(const dva_reply *reply, size_t row, size_t col)
 {
     size_t len;
     const char *v = dva_reply_cell(reply, row, col, &len);
-    if (v == NULL || memchr(v, '\0', len) != NULL)
+    if (v == NULL || (!reply->nul_free && memchr(v, '\0', len) != NULL))
         return NULL;
     return v;
 }

@@ -76,6 +76,12 @@ static void assert_value(const dva_reply *r, size_t i, const char *want,
 /* Checks the storage invariants of reply.c. */
 static void assert_storage_ok(const dva_reply *r)
 {
+    /* nul_free (decoders skip the NUL scan on it) never lies */
+    bool has_nul = false;
+    for (size_t i = 0; i < r->nvalues; i++)
+        has_nul = has_nul || memchr(r->data + r->offsets[i], '\0',
+                                    r->offsets[i + 1] - r->offsets[i] - 1) != NULL;
+    assert_int_equal(r->nul_free, !has_nul);
     if (r->nvalues == 0)
         return;
     assert_true(r->offsets_cap >= r->nvalues + 1);
@@ -550,8 +556,21 @@ static void test_nul_inside_value(void **state)
     assert_non_null(v);
     assert_int_equal(len, 5);
     assert_memory_equal(v, "ab\0cd", 5);
+    assert_false(r.nul_free);
     assert_null(dva_reply_cstr(&r, 0, 0));
     assert_string_equal(dva_reply_cstr(&r, 0, 1), "ok");
+    assert_storage_ok(&r);
+    /* a raw NUL byte, as sent, is kept and seen too */
+    parse_ok(LIT("x\0y\tok\t\n+\n"), 2, &r);
+    assert_value(&r, 0, LIT("x\0y"));
+    assert_false(r.nul_free);
+    assert_null(dva_reply_cstr(&r, 0, 0));
+    assert_storage_ok(&r);
+    /* the next reply without one is NUL-free again */
+    parse_ok(LIT("ab\tok\t\n+\n"), 2, &r);
+    assert_true(r.nul_free);
+    assert_string_equal(dva_reply_cstr(&r, 0, 0), "ab");
+    free(check_every_split(LIT("x\0y\t\001\060\tz\t\n+\na\tb\t\n+\n"), 0));
     dva_reply_free(&r);
 }
 

@@ -454,6 +454,77 @@ static void test_user_equal(void **state)
     assert_false(dva_user_equal("[", "{"));
 }
 
+/* The length-taking helpers the row decoders use agree with the C-string
+ * ones. */
+static void test_user_equal_n_and_parse_u64_n(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        {"alice@example.com", "ALICE@EXAMPLE.COM"},
+        {"", ""},
+        {"alice", "alice2"},
+        {"alice2", "alice"},
+        {"j\xc3\xa9r", "J\xc3\xa9R"},
+        {"\xc3\xa9", "\xc3\x89"},
+        {"a@b", "a`b"},
+        {"[", "{"},
+        {"bob", "bOb"},
+        {"bob", "bop"},
+    };
+    for (size_t i = 0; i < N(pairs); i++) {
+        const char *a = pairs[i][0], *b = pairs[i][1];
+        assert_int_equal(dva_user_equal_n(a, strlen(a), b, strlen(b)),
+                         dva_user_equal(a, b));
+    }
+    uint64_t v = 42;
+    assert_true(dva_parse_u64_n("0071", 3, &v) && v == 7); /* only len bytes */
+    assert_true(dva_parse_u64_n("18446744073709551615", 20, &v) && v == UINT64_MAX);
+    assert_true(dva_parse_u64_n("9999999999999999999", 19, &v) &&
+                v == UINT64_C(9999999999999999999));
+    v = 42;
+    assert_false(dva_parse_u64_n("18446744073709551616", 20, &v));
+    assert_false(dva_parse_u64_n("00000000000000000000018446744073709551616", 41, &v));
+    assert_false(dva_parse_u64_n("", 0, &v));
+    assert_false(dva_parse_u64_n("1\0002", 3, &v));
+    assert_false(dva_parse_u64_n("-1", 2, &v));
+    assert_false(dva_parse_u64_n("1 ", 2, &v));
+    assert_int_equal(v, 42); /* untouched on failure */
+    assert_true(dva_parse_u64_n("00000000000000000000018446744073709551615", 41, &v) &&
+                v == UINT64_MAX);
+}
+
+/* dva_decode_cell: the cell with its length, the same refusals as
+ * dva_decode_cstr, and only complete rows. */
+static void test_decode_cell(void **state)
+{
+    (void)state;
+    dva_reply r;
+    dva_error err;
+    dva_cell c;
+    const char *vals[] = {"ab", "", "x\0y", "d", "e"};
+    size_t lens[] = {2, 0, 3, 1, 1};
+    dva_test_build_reply_len(&r, DVA_STATUS_OK, 2, vals, lens, 5);
+    assert_int_equal(dva_decode_cell(&r, 0, 0, true, "t", "first", &c, &err), 0);
+    assert_string_equal(c.s, "ab");
+    assert_int_equal(c.len, 2);
+    assert_int_equal(dva_decode_cell(&r, 0, 1, false, "t", "second", &c, &err), 0);
+    assert_int_equal(c.len, 0);
+    assert_int_equal(dva_decode_cell(&r, 0, 1, true, "t", "second", &c, &err), -1);
+    assert_non_null(strstr(err.message, "empty second"));
+    assert_int_equal(dva_decode_cell(&r, 1, 0, false, "t", "first", &c, &err), -1);
+    assert_non_null(strstr(err.message, "NUL byte in its first"));
+    assert_int_equal(dva_decode_cell(&r, 1, 1, false, "t", "second", &c, &err), 0);
+    assert_string_equal(c.s, "d");
+    /* value 4 ("e") is not a complete row; column 2 is past the width */
+    assert_int_equal(dva_decode_cell(&r, 2, 0, false, "t", "first", &c, &err), -1);
+    assert_non_null(strstr(err.message, "Row 3 of the t reply has no first column"));
+    assert_int_equal(dva_decode_cell(&r, 0, 2, false, "t", "third", &c, &err), -1);
+    assert_int_equal(dva_decode_cell(&r, SIZE_MAX, 1, false, "t", "x", &c, &err), -1);
+    assert_null(dva_decode_cstr(&r, 1, 0, false, "t", "first", &err));
+    assert_string_equal(dva_decode_cstr(&r, 1, 1, true, "t", "second", &err), "d");
+    dva_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +549,8 @@ int main(void)
         cmocka_unit_test(test_nul_and_empty_user),
         cmocka_unit_test(test_wrong_width),
         cmocka_unit_test(test_user_equal),
+        cmocka_unit_test(test_user_equal_n_and_parse_u64_n),
+        cmocka_unit_test(test_decode_cell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,7 @@ typedef struct {
     size_t data_len, data_cap;
     size_t *offsets; /* offsets[i]: start of value i; offsets[nvalues]: end */
     size_t offsets_cap;
+    bool nul_free; /* set by the parser when no value holds a NUL byte */
 } dva_reply;
 
 void dva_reply_init(dva_reply *reply);
