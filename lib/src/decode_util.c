@@ -189,10 +189,42 @@ static bool row_start(const dva_reply *reply, size_t row, size_t width, size_t *
            reply->nvalues - *first >= width;
 }
 
+bool dva_decode_row_cells(const dva_reply *reply, size_t row, size_t ncols,
+                          dva_cell *cells)
+{
+    size_t width = reply->ncols == 0 ? 1 : reply->ncols, first;
+    if (ncols > width || !row_start(reply, row, width, &first))
+        return false;
+    const size_t *at = reply->offsets + first;
+    for (size_t i = 0; i < ncols; i++) {
+        cells[i].s = reply->data + at[i];
+        cells[i].len = at[i + 1] - at[i] - 1;
+    }
+    return true;
+}
+
+int dva_decode_check_cell_slow(const dva_reply *reply, const dva_cell *cell, size_t row,
+                               bool nonempty, const char *what, const char *column,
+                               dva_error *err)
+{
+    char q[DVA_QUOTE_MAX];
+    if (!reply->nul_free && memchr(cell->s, '\0', cell->len) != NULL)
+        return dva_fail(err, DVA_ERR_DECODE,
+                        "Row %zu of the %s reply has a NUL byte in its %s column: "
+                        "\"%s\".",
+                        row + 1, what, column,
+                        dva_quote(q, sizeof(q), cell->s, cell->len));
+    if (nonempty && cell->len == 0)
+        return dva_fail(err, DVA_ERR_DECODE,
+                        "Row %zu of the %s reply has an empty %s column.", row + 1,
+                        what, column);
+    return 0;
+}
+
 int dva_decode_cell(const dva_reply *reply, size_t row, size_t col, bool nonempty,
                     const char *what, const char *column, dva_cell *out, dva_error *err)
 {
-    char q[DVA_QUOTE_MAX];
+    dva_cell cells[1];
     size_t width = reply->ncols == 0 ? 1 : reply->ncols, first;
 
     if (col >= width || !row_start(reply, row, width, &first))
@@ -200,20 +232,11 @@ int dva_decode_cell(const dva_reply *reply, size_t row, size_t col, bool nonempt
                         "Row %zu of the %s reply has no %s column.", row + 1, what,
                         column);
     size_t start = reply->offsets[first + col];
-    const char *v = reply->data + start;
-    size_t len = reply->offsets[first + col + 1] - start - 1;
-    /* The parser tells when no value holds a NUL byte (the common case). */
-    if (!reply->nul_free && memchr(v, '\0', len) != NULL)
-        return dva_fail(err, DVA_ERR_DECODE,
-                        "Row %zu of the %s reply has a NUL byte in its %s column: "
-                        "\"%s\".",
-                        row + 1, what, column, dva_quote(q, sizeof(q), v, len));
-    if (nonempty && len == 0)
-        return dva_fail(err, DVA_ERR_DECODE,
-                        "Row %zu of the %s reply has an empty %s column.", row + 1,
-                        what, column);
-    out->s = v;
-    out->len = len;
+    cells[0].s = reply->data + start;
+    cells[0].len = reply->offsets[first + col + 1] - start - 1;
+    if (dva_decode_check_cell(reply, cells, row, nonempty, what, column, err) < 0)
+        return -1;
+    *out = cells[0];
     return 0;
 }
 

@@ -53,6 +53,29 @@ typedef struct {
     size_t len;
 } dva_cell;
 
+/* The first ncols cells of row r, unchecked, for a decoder that reads a
+ * whole row: it runs dva_decode_check_cell() on each, in column order.
+ * false when the reply has no complete row r. */
+bool dva_decode_row_cells(const dva_reply *reply, size_t row, size_t ncols,
+                          dva_cell *cells);
+
+int dva_decode_check_cell_slow(const dva_reply *reply, const dva_cell *cell, size_t row,
+                               bool nonempty, const char *what, const char *column,
+                               dva_error *err);
+
+/* A cell of reply at row is a C string (no NUL byte in it) and, when
+ * nonempty is set, not empty; -1 with err filled (DVA_ERR_DECODE) when
+ * not. Inline: the parser says when no value holds a NUL byte, so most
+ * cells need no scan. */
+static inline int dva_decode_check_cell(const dva_reply *reply, const dva_cell *cell,
+                                        size_t row, bool nonempty, const char *what,
+                                        const char *column, dva_error *err)
+{
+    if (reply->nul_free && (!nonempty || cell->len > 0))
+        return 0;
+    return dva_decode_check_cell_slow(reply, cell, row, nonempty, what, column, err);
+}
+
 /* The cell at row, col with its length; -1, with err filled like
  * dva_decode_cstr(), when dva_decode_cstr() would return NULL. */
 int dva_decode_cell(const dva_reply *reply, size_t row, size_t col, bool nonempty,

@@ -73,6 +73,35 @@ static const unsigned char SPECIAL[256] = {
     [0x00] = 1,
 };
 
+/* Length of the run of ordinary bytes from pos (up to end). A word at a
+ * time skips bytes >= 0x0b (every special byte is below: TAB 0x09, LF
+ * 0x0a, 0x01, 0x00); a word holding a smaller byte is looked at from that
+ * byte on, one byte at a time. */
+static size_t ordinary_run(const unsigned char *pos, const unsigned char *end)
+{
+    const unsigned char *p = pos;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        /* high bit of each byte < 0x0b; the lowest one set is exact */
+        uint64_t low = (w - ones * 0x0b) & ~w & highs;
+        if (low == 0) {
+            p += 8;
+            continue;
+        }
+        p += (size_t)__builtin_ctzll(low) / 8;
+        if (SPECIAL[*p])
+            return (size_t)(p - pos);
+        p++; /* a control byte that is not special */
+    }
+#endif
+    while (p < end && !SPECIAL[*p])
+        p++;
+    return (size_t)(p - pos);
+}
+
 static size_t sat_add(size_t a, size_t b)
 {
     return a > SIZE_MAX - b ? SIZE_MAX : a + b;
@@ -253,9 +282,8 @@ static int parse_data(dva_parser *p, const unsigned char **posp,
 
     while (pos < end) {
         const unsigned char *run = pos;
-        while (pos < end && !SPECIAL[*pos])
-            pos++;
-        size_t n = (size_t)(pos - run);
+        size_t n = ordinary_run(pos, end);
+        pos += n;
         if (pos < end && *pos == '\t') {
             pos++;
             if (append_and_finish(p, run, n, err) < 0)

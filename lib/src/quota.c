@@ -40,22 +40,27 @@ static dva_quota_type quota_type(const dva_cell *name)
 static int decode_row(const dva_reply *reply, size_t r, const char *expected_user,
                       size_t expected_len, dva_quota_row *row, dva_error *err)
 {
-    dva_cell user, root, type, cells[3];
+    dva_cell c[DVA_QUOTA_NCOLS];
     static const char *const names[] = {"value", "limit", "percent"};
+    const dva_cell *user = &c[0], *root = &c[1], *type = &c[2], *cells = &c[3];
 
-    if (dva_decode_cell(reply, r, 0, true, WHAT, "username", &user, err) < 0 ||
-        dva_decode_cell_user(&user, r, WHAT, expected_user, expected_len, err) < 0 ||
-        dva_decode_cell(reply, r, 1, false, WHAT, "quota root", &root, err) < 0 ||
-        dva_decode_cell(reply, r, 2, true, WHAT, "type", &type, err) < 0)
+    if (!dva_decode_row_cells(reply, r, DVA_QUOTA_NCOLS, c))
+        return dva_fail(err, DVA_ERR_DECODE,
+                        "Row %zu of the " WHAT " reply has no username column.", r + 1);
+    /* Checked in column order: the first fault of a row is the one named. */
+    if (dva_decode_check_cell(reply, user, r, true, WHAT, "username", err) < 0 ||
+        dva_decode_cell_user(user, r, WHAT, expected_user, expected_len, err) < 0 ||
+        dva_decode_check_cell(reply, root, r, false, WHAT, "quota root", err) < 0 ||
+        dva_decode_check_cell(reply, type, r, true, WHAT, "type", err) < 0)
         return -1;
-    row->user = user.s;
-    row->root = root.s;
-    row->type_name = type.s;
-    row->type = quota_type(&type);
+    row->user = user->s;
+    row->root = root->s;
+    row->type_name = type->s;
+    row->type = quota_type(type);
 
     size_t nerror = 0;
     for (size_t i = 0; i < 3; i++) {
-        if (dva_decode_cell(reply, r, 3 + i, false, WHAT, names[i], &cells[i], err) < 0)
+        if (dva_decode_check_cell(reply, &cells[i], r, false, WHAT, names[i], err) < 0)
             return -1;
         if (CELL_IS(&cells[i], "error"))
             nerror++;

@@ -530,6 +530,39 @@ static void test_values_with_every_escape(void **state)
     dva_reply_free(&r);
 }
 
+/* The word-at-a-time scan for TAB, LF, 0x01 and NUL: every other byte
+ * (control bytes 0x02-0x08 and 0x0b-0x1f among them) is an ordinary byte
+ * wherever it sits in a word, and a special byte is found at every offset. */
+static void test_scan_finds_special_bytes_at_every_offset(void **state)
+{
+    (void)state;
+    char value[64];
+    for (size_t i = 0; i < 31; i++)
+        value[i] =
+            (char)(i % 3 == 0 ? 0x02 + i % 9 : (i % 3 == 1 ? 0x0b + i : 0xf0 + i % 16));
+    for (size_t len = 0; len <= 31; len++) {
+        /* a value of len ordinary bytes, then TAB, then "z" TAB and the end */
+        char wire[128];
+        memcpy(wire, value, len);
+        memcpy(wire + len, "\tz\t\n+\n", 6);
+        dva_reply r;
+        dva_reply_init(&r);
+        parse_ok(wire, len + 6, 0, &r);
+        assert_int_equal(r.nvalues, 2);
+        assert_value(&r, 0, value, len);
+        assert_value(&r, 1, LIT("z"));
+        assert_true(r.nul_free);
+        dva_reply_free(&r);
+        /* and with an escape, a raw NUL and an LF at that offset */
+        static const char *const tails[] = {"\001t\t\n+\n", "\0\t\n+\n", "\n+\n"};
+        static const size_t tail_lens[] = {6, 5, 3};
+        for (size_t k = 0; k < 3; k++) {
+            memcpy(wire + len, tails[k], tail_lens[k]);
+            free(check_every_split(wire, len + tail_lens[k], 0));
+        }
+    }
+}
+
 static void test_empty_values(void **state)
 {
     (void)state;
@@ -1353,6 +1386,7 @@ int main(void)
         cmocka_unit_test(test_garbage_status_line),
         cmocka_unit_test(test_status_line_max),
         cmocka_unit_test(test_values_with_every_escape),
+        cmocka_unit_test(test_scan_finds_special_bytes_at_every_offset),
         cmocka_unit_test(test_empty_values),
         cmocka_unit_test(test_nul_inside_value),
         cmocka_unit_test(test_escape_split_across_feeds),

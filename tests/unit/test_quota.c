@@ -520,6 +520,17 @@ static void test_decode_cell(void **state)
     assert_non_null(strstr(err.message, "Row 3 of the t reply has no first column"));
     assert_int_equal(dva_decode_cell(&r, 0, 2, false, "t", "third", &c, &err), -1);
     assert_int_equal(dva_decode_cell(&r, SIZE_MAX, 1, false, "t", "x", &c, &err), -1);
+    /* a whole row at once, unchecked: the decoder checks each cell */
+    dva_cell row[2];
+    assert_true(dva_decode_row_cells(&r, 1, 2, row));
+    assert_int_equal(row[0].len, 3);
+    assert_memory_equal(row[0].s, "x\0y", 3);
+    assert_int_equal(dva_decode_check_cell(&r, &row[0], 1, false, "t", "first", &err),
+                     -1);
+    assert_int_equal(dva_decode_check_cell(&r, &row[1], 1, true, "t", "second", &err),
+                     0);
+    assert_false(dva_decode_row_cells(&r, 2, 2, row));
+    assert_false(dva_decode_row_cells(&r, 0, 3, row));
     assert_null(dva_decode_cstr(&r, 1, 0, false, "t", "first", &err));
     assert_string_equal(dva_decode_cstr(&r, 1, 1, true, "t", "second", &err), "d");
     dva_reply_free(&r);
