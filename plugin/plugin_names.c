@@ -3,16 +3,23 @@
 
 #include <string.h>
 
-/* NAME_OK[b]: b is kept as it is. A constant table (GNU range designators):
- * a name is sanitised for every dispatched value. */
-static const unsigned char NAME_OK[256] = {
-    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['@'] = 1, ['.'] = 1,
-    ['_'] = 1,         ['+'] = 1,         ['='] = 1,         ['-'] = 1,
-};
+/* The bytes kept as they are, as a constant expression. */
+#define NAME_OK(c)                                                                     \
+    (((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') ||                       \
+     ((c) >= '0' && (c) <= '9') || (c) == '@' || (c) == '.' || (c) == '_' ||           \
+     (c) == '+' || (c) == '=' || (c) == '-')
+
+/* SANITISED[b]: b when kept, '_' otherwise. A constant table, built by the
+ * preprocessor: a name is sanitised for every dispatched value. */
+#define S1(c) (NAME_OK(c) ? (c) : '_')
+#define S4(c) S1(c), S1((c) + 1), S1((c) + 2), S1((c) + 3)
+#define S16(c) S4(c), S4((c) + 4), S4((c) + 8), S4((c) + 12)
+#define S64(c) S16(c), S16((c) + 16), S16((c) + 32), S16((c) + 48)
+static const unsigned char SANITISED[256] = {S64(0), S64(64), S64(128), S64(192)};
 
 bool dvp_name_byte_ok(unsigned char c)
 {
-    return NAME_OK[c] != 0;
+    return NAME_OK(c);
 }
 
 bool dvp_name_clean(const char *name)
@@ -20,7 +27,7 @@ bool dvp_name_clean(const char *name)
     if (name == NULL || name[0] == '\0')
         return false;
     for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
-        if (!NAME_OK[*p])
+        if (SANITISED[*p] != *p)
             return false;
     return true;
 }
@@ -34,7 +41,7 @@ bool dvp_name_append(char *dst, size_t size, size_t *pos, const char *part)
     bool fits = len < size - at;
     size_t n = fits ? len : size - at - 1;
     for (size_t i = 0; i < n; i++)
-        dst[at + i] = NAME_OK[p[i]] ? (char)p[i] : '_';
+        dst[at + i] = (char)SANITISED[p[i]];
     at += n;
     dst[at] = '\0';
     *pos = at;

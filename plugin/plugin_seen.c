@@ -13,16 +13,28 @@ static uint64_t hash_bytes(const void *key, size_t len)
 {
     const unsigned char *p = key;
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
-    while (len >= 8) {
+    size_t n = len;
+    while (n >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
         h = (h ^ w) * 0xff51afd7ed558ccdULL;
         h ^= h >> 32;
         p += 8;
-        len -= 8;
+        n -= 8;
     }
     uint64_t w = 0;
-    memcpy(&w, p, len);
+    if (n > 0 && len >= 8) {
+        /* the last 8 bytes of the key, of which the first 8 - n were
+         * hashed already: one load instead of a copy of n bytes */
+        memcpy(&w, p + n - 8, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w <<= 8 * (8 - n);
+#else
+        w >>= 8 * (8 - n);
+#endif
+    } else {
+        memcpy(&w, p, n);
+    }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 29;
     h *= 0xff51afd7ed558ccdULL;

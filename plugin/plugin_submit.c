@@ -226,13 +226,18 @@ typedef struct {
     bool fits; /* false: too long, the values go the slow way and warn */
 } name_prefix;
 
+/* dst = base + part sanitised + '-'. */
 static void prefix_extend(name_prefix *dst, const name_prefix *base, const char *part)
 {
     memcpy(dst->name, base->name, base->len + 1);
     dst->len = base->len;
     dst->fits = base->fits &&
                 dvp_name_append(dst->name, sizeof(dst->name), &dst->len, part) &&
-                dvp_name_append(dst->name, sizeof(dst->name), &dst->len, "-");
+                dst->len + 1 < sizeof(dst->name);
+    if (dst->fits) {
+        dst->name[dst->len++] = '-';
+        dst->name[dst->len] = '\0';
+    }
 }
 
 /* gauge(b, type, {user, root, last}, 3, v), the name built from the row's
@@ -252,7 +257,8 @@ static void quota_gauge(batch *b, const name_prefix *row_prefix, lit type,
     dispatch_named(b, type, len + last.len, (value_t){.gauge = v}, false);
 }
 
-static void submit_quota_row(batch *b, const char *user, const name_prefix *user_prefix,
+/* p: "<user>-<root>-" sanitised. */
+static void submit_quota_row(batch *b, const char *user, const name_prefix *p,
                              const dva_quota_row *row)
 {
     lit type, pct_name;
@@ -271,14 +277,12 @@ static void submit_quota_row(batch *b, const char *user, const name_prefix *user
     default:
         return;
     }
-    name_prefix p;
-    prefix_extend(&p, user_prefix, row->root);
     const char *root = row->root;
-    quota_gauge(b, &p, type, user, root, LIT("used"), (double)row->value * scale);
+    quota_gauge(b, p, type, user, root, LIT("used"), (double)row->value * scale);
     if (row->unlimited)
         return;
-    quota_gauge(b, &p, type, user, root, LIT("limit"), (double)row->limit * scale);
-    quota_gauge(b, &p, LIT("percent"), user, root, pct_name,
+    quota_gauge(b, p, type, user, root, LIT("limit"), (double)row->limit * scale);
+    quota_gauge(b, p, LIT("percent"), user, root, pct_name,
                 row->percent > 100 ? 100.0 : (double)row->percent);
 }
 
@@ -301,11 +305,20 @@ static void submit_user(batch *b, const dva_scrape_user *u)
 {
     if (step_ok(&u->quota_step)) {
         static const name_prefix empty = {.fits = true};
-        name_prefix user_prefix;
+        name_prefix user_prefix, row_prefix;
+        const char *prefix_root = NULL; /* the root row_prefix was built for */
         prefix_extend(&user_prefix, &empty, u->name);
-        for (size_t i = 0; i < u->quota.nrows; i++)
-            if (!u->quota.rows[i].error)
-                submit_quota_row(b, u->name, &user_prefix, &u->quota.rows[i]);
+        for (size_t i = 0; i < u->quota.nrows; i++) {
+            const dva_quota_row *row = &u->quota.rows[i];
+            if (row->error)
+                continue;
+            /* A user's resources mostly share one root. */
+            if (prefix_root == NULL || strcmp(prefix_root, row->root) != 0) {
+                prefix_extend(&row_prefix, &user_prefix, row->root);
+                prefix_root = row->root;
+            }
+            submit_quota_row(b, u->name, &row_prefix, row);
+        }
     }
     if (!step_ok(&u->mailbox_step))
         return;

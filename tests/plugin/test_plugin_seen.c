@@ -38,6 +38,26 @@ static void test_add_find_grow(void **state)
     dvp_seen_free(&s);
 }
 
+/* Keys of every length up to 40 that differ only in their last byte (the
+ * hash reads a key's tail as one word) are all different. */
+static void test_keys_differing_in_last_byte(void **state)
+{
+    (void)state;
+    dvp_seen s;
+    dvp_seen_init(&s, 100000);
+    char key[41];
+    memset(key, 'k', sizeof(key));
+    for (int round = 0; round < 2; round++)
+        for (size_t len = 1; len <= 40; len++)
+            for (int last = 0; last < 4; last++) {
+                key[len - 1] = (char)('a' + last);
+                assert_int_equal(dvp_seen_add(&s, key, len), round == 0 ? 1 : 0);
+                key[len - 1] = 'k';
+            }
+    assert_int_equal(s.count, 40 * 4);
+    dvp_seen_free(&s);
+}
+
 static void test_reset_forgets_and_keeps_memory(void **state)
 {
     (void)state;
@@ -80,6 +100,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_find_grow),
+        cmocka_unit_test(test_keys_differing_in_last_byte),
         cmocka_unit_test(test_reset_forgets_and_keeps_memory),
         cmocka_unit_test(test_bound),
     };

@@ -315,6 +315,17 @@ static void test_sanitised_names(void **state)
     assert_true(dvp_name_append(out, 8, &pos, ""));
     assert_false(dvp_name_append(out, 8, &pos, "q"));
     assert_string_equal(out, "a_bc_dx");
+    /* Every byte: kept exactly when dvp_name_byte_ok() says so. */
+    for (unsigned c = 1; c < 256; c++) {
+        char one[2] = {(char)c, '\0'};
+        pos = 0;
+        assert_true(dvp_name_append(out, sizeof(out), &pos, one));
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || strchr("@._+=-", (int)c) != NULL;
+        assert_int_equal(dvp_name_byte_ok((unsigned char)c), ok);
+        assert_int_equal((unsigned char)out[0], ok ? c : '_');
+        assert_int_equal(dvp_name_clean(one), ok);
+    }
     assert_true(dvp_name_clean("alice@example.com"));
     assert_false(dvp_name_clean("a b"));
     assert_false(dvp_name_clean(""));
