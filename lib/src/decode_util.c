@@ -27,26 +27,6 @@ bool dva_parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-bool dva_parse_u64_n(const char *s, size_t len, uint64_t *out)
-{
-    uint64_t v = 0;
-    /* Up to 19 digits cannot pass UINT64_MAX: no overflow check per digit. */
-    bool may_overflow = len > 19;
-
-    if (len == 0)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_digit(s[i]))
-            return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (may_overflow && v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
 /* 10^0 .. 10^22 are exact in a double. */
 static const double pow10_exact[] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -250,12 +230,10 @@ const char *dva_decode_cstr(const dva_reply *reply, size_t row, size_t col,
     return cell.s;
 }
 
-int dva_decode_cell_u64(const dva_cell *cell, size_t row, const char *what,
-                        const char *column, uint64_t *out, dva_error *err)
+int dva_decode_cell_u64_fail(const dva_cell *cell, size_t row, const char *what,
+                             const char *column, dva_error *err)
 {
     char q[DVA_QUOTE_MAX];
-    if (dva_parse_u64_n(cell->s, cell->len, out))
-        return 0;
     return dva_fail(err, DVA_ERR_DECODE,
                     "Row %zu of the %s reply has an invalid %s column: expected an "
                     "unsigned decimal number, got \"%s\".",

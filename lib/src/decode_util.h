@@ -21,8 +21,25 @@
  * untouched on failure. */
 bool dva_parse_u64(const char *s, uint64_t *out);
 
-/* dva_parse_u64 on the len bytes at s (a NUL byte among them fails). */
-bool dva_parse_u64_n(const char *s, size_t len, uint64_t *out);
+/* dva_parse_u64 on the len bytes at s (a NUL byte among them fails).
+ * Inline: it runs for every number of every row. */
+static inline bool dva_parse_u64_n(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+    /* Up to 19 digits cannot pass UINT64_MAX: no overflow check per digit. */
+    bool may_overflow = len > 19;
+
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9 || (may_overflow && v > (UINT64_MAX - d) / 10))
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
 
 /* Strict decimal number as Dovecot prints them with %u, %PRIu64 and %.02f:
  * an optional '-', one or more digits, optionally '.' and one or more
@@ -94,9 +111,18 @@ const char *dva_decode_cstr(const dva_reply *reply, size_t row, size_t col,
 int dva_decode_u64(const dva_reply *reply, size_t row, size_t col, const char *what,
                    const char *column, uint64_t *out, dva_error *err);
 
+int dva_decode_cell_u64_fail(const dva_cell *cell, size_t row, const char *what,
+                             const char *column, dva_error *err);
+
 /* dva_decode_u64 on a cell already decoded (row names it in messages). */
-int dva_decode_cell_u64(const dva_cell *cell, size_t row, const char *what,
-                        const char *column, uint64_t *out, dva_error *err);
+static inline int dva_decode_cell_u64(const dva_cell *cell, size_t row,
+                                      const char *what, const char *column,
+                                      uint64_t *out, dva_error *err)
+{
+    if (dva_parse_u64_n(cell->s, cell->len, out))
+        return 0;
+    return dva_decode_cell_u64_fail(cell, row, what, column, err);
+}
 
 /* Calls calloc(n, size), returning NULL for n == 0 without failing. Sets
  * *failed when the allocation was needed and failed (calloc itself guards
