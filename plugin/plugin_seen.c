@@ -9,7 +9,7 @@
 /* 8 bytes per step (the keys are identifiers of tens of bytes): a
  * multiply-xorshift mix, then a finaliser so the low bits (the slot index)
  * depend on every byte. */
-static uint64_t hash_bytes(const void *key, size_t len)
+uint64_t dvp_seen_hash(const void *key, size_t len)
 {
     const unsigned char *p = key;
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
@@ -112,9 +112,13 @@ static int arena_put(dvp_seen *seen, const void *key, size_t len, size_t *offset
 
 int dvp_seen_add(dvp_seen *seen, const void *key, size_t len)
 {
+    return dvp_seen_add_hashed(seen, key, len, dvp_seen_hash(key, len));
+}
+
+int dvp_seen_add_hashed(dvp_seen *seen, const void *key, size_t len, uint64_t hash)
+{
     if (len > UINT32_MAX)
         return -1;
-    uint64_t hash = hash_bytes(key, len);
     if (seen->nslots > 0) {
         /* Equal hashes probe on until a free slot or the same key. */
         size_t i = hash & (seen->nslots - 1);

@@ -32,4 +32,17 @@ void dvp_seen_reset(dvp_seen *seen);
 /* 1: added; 0: already there; -1: full or out of memory (cannot tell). */
 int dvp_seen_add(dvp_seen *seen, const void *key, size_t len);
 
+/* dvp_seen_add() in steps, for a caller adding several keys at once: the
+ * set spans megabytes in a read of many users, so a key's slot is mostly
+ * a cache miss. Hash the keys and prefetch their slots first, then add
+ * them: the misses overlap instead of coming one after the other. */
+uint64_t dvp_seen_hash(const void *key, size_t len);
+static inline void dvp_seen_prefetch(const dvp_seen *seen, uint64_t hash)
+{
+    if (seen->nslots > 0)
+        __builtin_prefetch(&seen->slots[hash & (seen->nslots - 1)]);
+}
+/* dvp_seen_add() with hash = dvp_seen_hash(key, len). */
+int dvp_seen_add_hashed(dvp_seen *seen, const void *key, size_t len, uint64_t hash);
+
 #endif

@@ -69,48 +69,65 @@ static char *long_name_key(const char *type, const char *const *parts, size_t np
     return key;
 }
 
-/* True when type/type_instance (ilen bytes) was not dispatched yet in this
- * read. */
-static bool first_in_read(batch *b, lit type_lit, const char *ti, size_t ilen,
-                          bool quiet)
+/* A value's identifier as the key of the seen-set, "type NUL
+ * type_instance", hashed and its slot prefetched before the value is
+ * dispatched (see dvp_seen_prefetch): a quota row names its values first,
+ * then dispatches them. */
+typedef struct {
+    const char *type;
+    size_t tlen;
+    char key[2 * DATA_MAX_NAME_LEN + 1]; /* NUL-terminated */
+    size_t len;                          /* of key */
+    uint64_t hash;
+} ident;
+
+/* id = type NUL ti last; ti and last: ilen + last.len < DATA_MAX_NAME_LEN
+ * bytes, already sanitised. */
+static void ident_set(const batch *b, ident *id, lit type, const char *ti, size_t ilen,
+                      lit last)
 {
-    char key[2 * DATA_MAX_NAME_LEN + 1];
-    const char *type = type_lit.s;
-    size_t tlen = type_lit.len < DATA_MAX_NAME_LEN ? type_lit.len : DATA_MAX_NAME_LEN;
-    memcpy(key, type, tlen + 1); /* with its NUL: the two parts stay apart */
-    memcpy(key + tlen + 1, ti, ilen);
-    int rc = dvp_seen_add(&b->s->seen, key, tlen + 1 + ilen);
-    if (rc < 0)
-        return true; /* cannot tell: better a duplicate than a lost value */
-    bool added = rc == 1;
-    if (!added && !quiet) {
+    id->type = type.s;
+    id->tlen = type.len < DATA_MAX_NAME_LEN ? type.len : DATA_MAX_NAME_LEN;
+    char *k = id->key;
+    memcpy(k, type.s, id->tlen);
+    k[id->tlen] = '\0'; /* the two parts stay apart */
+    memcpy(k + id->tlen + 1, ti, ilen);
+    memcpy(k + id->tlen + 1 + ilen, last.s, last.len);
+    id->len = id->tlen + 1 + ilen + last.len;
+    k[id->len] = '\0';
+    id->hash = dvp_seen_hash(k, id->len);
+    dvp_seen_prefetch(&b->s->seen, id->hash);
+}
+
+/* Dispatches value as id, unless id was dispatched before in this read. */
+static void dispatch_ident(batch *b, const ident *id, value_t value,
+                           bool quiet_duplicate)
+{
+    const char *ti = id->key + id->tlen + 1;
+    int rc = dvp_seen_add_hashed(&b->s->seen, id->key, id->len, id->hash);
+    /* rc < 0: cannot tell; better a duplicate than a lost value */
+    if (rc == 0) {
+        if (quiet_duplicate)
+            return;
         char once[3 * DATA_MAX_NAME_LEN];
-        snprintf(once, sizeof(once), "dup:%s/%s", type, ti);
+        snprintf(once, sizeof(once), "dup:%s/%s", id->type, ti);
         dvp_log_once(
             b->s->log, LOG_WARNING, once,
             "two values would be reported as %s-%s in one read (names that "
             "differ only in characters outside [A-Za-z0-9@._+=-], or a mailbox "
             "matched twice); only the first is reported",
-            type, ti);
-    }
-    return added;
-}
-
-/* Dispatches value as type/<b->vl.type_instance> (ti_len bytes, already
- * sanitised), unless that identifier was dispatched before in this read. */
-static void dispatch_named(batch *b, lit type, size_t ti_len, value_t value,
-                           bool quiet_duplicate)
-{
-    if (!first_in_read(b, type, b->vl.type_instance, ti_len, quiet_duplicate))
+            id->type, ti);
         return;
+    }
 
+    memcpy(b->vl.type_instance, ti, id->len - id->tlen); /* with its NUL */
     b->value = value;
     b->vl.interval = b->interval;
-    if (b->vl_type != type.s) { /* the same string: nothing to copy */
-        size_t tlen = type.len < sizeof(b->vl.type) ? type.len : sizeof(b->vl.type) - 1;
-        memcpy(b->vl.type, type.s, tlen);
+    if (b->vl_type != id->type) { /* the same string: nothing to copy */
+        size_t tlen = id->tlen < sizeof(b->vl.type) ? id->tlen : sizeof(b->vl.type) - 1;
+        memcpy(b->vl.type, id->type, tlen);
         b->vl.type[tlen] = '\0';
-        b->vl_type = type.s;
+        b->vl_type = id->type;
     }
     plugin_dispatch_values(&b->vl);
     b->count++;
@@ -132,7 +149,9 @@ static void dispatch(batch *b, const char *type, const char *const *parts,
         free(key);
         return;
     }
-    dispatch_named(b, (lit){type, strlen(type)}, strlen(ti), value, quiet_duplicate);
+    ident id;
+    ident_set(b, &id, (lit){type, strlen(type)}, ti, strlen(ti), LIT(""));
+    dispatch_ident(b, &id, value, quiet_duplicate);
 }
 
 static void gauge(batch *b, const char *type, const char *const *parts, size_t nparts,
@@ -240,22 +259,11 @@ static void prefix_extend(name_prefix *dst, const name_prefix *base, const char 
     }
 }
 
-/* gauge(b, type, {user, root, last}, 3, v), the name built from the row's
- * prefix and last, a literal that needs no sanitising. */
-static void quota_gauge(batch *b, const name_prefix *row_prefix, lit type,
-                        const char *user, const char *root, lit last, double v)
-{
-    size_t len = row_prefix->len;
-    char *ti = b->vl.type_instance;
-    if (!row_prefix->fits || last.len >= sizeof(b->vl.type_instance) - len) {
-        const char *parts[] = {user, root, last.s};
-        gauge(b, type.s, parts, 3, v); /* warns about the long name */
-        return;
-    }
-    memcpy(ti, row_prefix->name, len);
-    memcpy(ti + len, last.s, last.len + 1);
-    dispatch_named(b, type, len + last.len, (value_t){.gauge = v}, false);
-}
+/* One value of a quota row: type/<user>-<root>-<last>. */
+typedef struct {
+    lit type, last; /* last: a literal that needs no sanitising */
+    double v;
+} quota_value;
 
 /* p: "<user>-<root>-" sanitised. */
 static void submit_quota_row(batch *b, const char *user, const name_prefix *p,
@@ -277,13 +285,28 @@ static void submit_quota_row(batch *b, const char *user, const name_prefix *p,
     default:
         return;
     }
-    const char *root = row->root;
-    quota_gauge(b, p, type, user, root, LIT("used"), (double)row->value * scale);
-    if (row->unlimited)
-        return;
-    quota_gauge(b, p, type, user, root, LIT("limit"), (double)row->limit * scale);
-    quota_gauge(b, p, LIT("percent"), user, root, pct_name,
-                row->percent > 100 ? 100.0 : (double)row->percent);
+    const quota_value v[3] = {
+        {type, LIT("used"), (double)row->value * scale},
+        {type, LIT("limit"), (double)row->limit * scale},
+        {LIT("percent"), pct_name, row->percent > 100 ? 100.0 : (double)row->percent},
+    };
+    size_t n = row->unlimited ? 1 : 3; /* no limit, no percentage */
+    ident ids[3];                      /* not zeroed: only filled ones are read */
+    bool named[3];                     /* false: too long, dispatch() warns */
+    /* All names first (prefetching their seen-set slots), then dispatch. */
+    for (size_t i = 0; i < n; i++) {
+        named[i] = p->fits && v[i].last.len < DATA_MAX_NAME_LEN - p->len;
+        if (named[i])
+            ident_set(b, &ids[i], v[i].type, p->name, p->len, v[i].last);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (named[i]) {
+            dispatch_ident(b, &ids[i], (value_t){.gauge = v[i].v}, false);
+        } else {
+            const char *parts[] = {user, row->root, v[i].last.s};
+            gauge(b, v[i].type.s, parts, 3, v[i].v);
+        }
+    }
 }
 
 /* True when the user's mailbox was not reported yet in this read (masks

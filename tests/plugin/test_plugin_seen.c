@@ -38,6 +38,31 @@ static void test_add_find_grow(void **state)
     dvp_seen_free(&s);
 }
 
+/* Hash, prefetch, then add: the same set as dvp_seen_add() builds. */
+static void test_add_hashed_is_add(void **state)
+{
+    (void)state;
+    dvp_seen s;
+    dvp_seen_init(&s, 100000);
+    dvp_seen_prefetch(&s, 42); /* an empty set has no slot to fetch */
+    char key[32];
+    for (int i = 0; i < 1000; i++) {
+        size_t n = (size_t)snprintf(key, sizeof(key), "k%d", i);
+        uint64_t h = dvp_seen_hash(key, n);
+        assert_int_equal(h, dvp_seen_hash(key, n));
+        dvp_seen_prefetch(&s, h);
+        assert_int_equal(
+            i % 2 ? dvp_seen_add(&s, key, n) : dvp_seen_add_hashed(&s, key, n, h), 1);
+    }
+    for (int i = 0; i < 1000; i++) {
+        size_t n = (size_t)snprintf(key, sizeof(key), "k%d", i);
+        assert_int_equal(i % 2 ? dvp_seen_add_hashed(&s, key, n, dvp_seen_hash(key, n))
+                               : dvp_seen_add(&s, key, n),
+                         0);
+    }
+    dvp_seen_free(&s);
+}
+
 /* Keys of every length up to 40 that differ only in their last byte (the
  * hash reads a key's tail as one word) are all different. */
 static void test_keys_differing_in_last_byte(void **state)
@@ -101,6 +126,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_find_grow),
         cmocka_unit_test(test_keys_differing_in_last_byte),
+        cmocka_unit_test(test_add_hashed_is_add),
         cmocka_unit_test(test_reset_forgets_and_keeps_memory),
         cmocka_unit_test(test_bound),
     };
