@@ -76,6 +76,7 @@ typedef struct {
 bool dva_decode_row_cells(const dva_reply *reply, size_t row, size_t ncols,
                           dva_cell *cells);
 
+/* The out-of-line part of dva_decode_check_cell(), which names the fault. */
 int dva_decode_check_cell_slow(const dva_reply *reply, const dva_cell *cell, size_t row,
                                bool nonempty, const char *what, const char *column,
                                dva_error *err);
@@ -111,6 +112,7 @@ const char *dva_decode_cstr(const dva_reply *reply, size_t row, size_t col,
 int dva_decode_u64(const dva_reply *reply, size_t row, size_t col, const char *what,
                    const char *column, uint64_t *out, dva_error *err);
 
+/* The failure of dva_decode_cell_u64(): fills err, returns -1. */
 int dva_decode_cell_u64_fail(const dva_cell *cell, size_t row, const char *what,
                              const char *column, dva_error *err);
 
