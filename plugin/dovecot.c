@@ -98,6 +98,12 @@ static int dovecot_read(user_data_t *ud)
                      "read one request each. Check that the doveadm server can read "
                      "files in %s, or set QuotaScan false.",
                      result.scan_step.error.message, inst->scan_dir);
+    if (result.quota_all_step.error.code != DVA_OK)
+        dvp_log_once(&inst->log, LOG_NOTICE, "quota-all",
+                     "the server did not list every user's quota for 'quota get -A' "
+                     "(%s); its users are listed with 'doveadm user' and read one "
+                     "request each, as on Dovecot 2.3",
+                     result.quota_all_step.error.message);
     cdtime_t now = cdtime();
     dvp_submit_result(&inst->submit, &result, now);
     dvp_notify_result(&inst->notify, &result, now);

@@ -482,17 +482,26 @@ static void handle_oldstats(scrape *s, size_t scope, const char *where)
 
 /* 2.4's `quota get -A` without a username: rows of every user, each row
  * naming its user. Users known already (configured ones, which have their
- * own request) are skipped; the others are added with their rows. */
-static void handle_quota_all(scrape *s, const char *where)
+ * own request) are skipped; the others are added with their rows. False,
+ * with why, when the reply lists nobody: it does not decode, or has no
+ * rows. */
+static bool handle_quota_all(scrape *s, const char *where, dva_error *why)
 {
     dva_scrape_result *r = s->result;
     dva_quota all = {0};
     dva_error err;
-    r->users_step.attempted = true;
     if (dva_quota_decode(&r->quota_all_reply, NULL, &all, &err) < 0) {
-        decode_failed(&r->users_step, &err, where, "quota get -A", NULL);
-        return;
+        dva_fail(why, err.code, "%s: the reply to 'quota get -A': %s", where,
+                 err.message);
+        return false;
     }
+    if (all.nrows == 0) {
+        dva_quota_free(&all);
+        dva_fail(why, DVA_ERR_PROTOCOL,
+                 "%s: 'quota get -A' without a user answered no rows", where);
+        return false;
+    }
+    r->users_step.attempted = true;
     size_t first_new = r->nusers;
     /* The server prints each user's rows together: one run per user. A
      * run of a user known already (configured, or a second run of one
@@ -525,6 +534,29 @@ static void handle_quota_all(scrape *s, const char *where)
         }
     }
     dva_quota_free(&all);
+    return true;
+}
+
+/* The answer to 2.4's all-user `quota get -A`. A server that does not
+ * iterate users for it (2.3 answers NOUSER; what every 2.4 release does is
+ * not verified here) is read as 2.3 is, in this same read: `user MASK`,
+ * then one request per user. quota_all_step says why. */
+static void quota_all_done(scrape *s, size_t mask, dva_errcode code, const char *where)
+{
+    dva_scrape_result *r = s->result;
+    dva_error why;
+    if (code == DVA_OK) {
+        take_reply(s, &r->quota_all_reply);
+        if (handle_quota_all(s, where, &why))
+            return;
+    } else {
+        why = s->res.error; /* names the server and the status */
+    }
+    fail_step(&r->quota_all_step, &why);
+    if (dva_now_ms() < s->deadline)
+        start_solo(s, JOB_USERS, mask);
+    else
+        fail_step(&r->users_step, &why);
 }
 
 /* The command name a job sends, for the generation signals. */
@@ -761,9 +793,7 @@ static void handle_success(scrape *s, const job *j, const char *where)
     case JOB_OLDSTATS:
         handle_oldstats(s, j->mask, where);
         break;
-    case JOB_QUOTA_ALL:
-        take_reply(s, &r->quota_all_reply);
-        handle_quota_all(s, where);
+    case JOB_QUOTA_ALL: /* quota_all_done() */
         break;
     }
 }
@@ -783,7 +813,9 @@ static void handle_result(scrape *s, const char *where)
     }
     if (code == DVA_ERR_CONNECT)
         s->connect_failed = true;
-    if (code == DVA_OK || (code == DVA_ERR_COMMAND && j->kind == JOB_SCAN)) {
+    if (kind == JOB_QUOTA_ALL && (code == DVA_OK || code == DVA_ERR_COMMAND)) {
+        quota_all_done(s, j->mask, code, where);
+    } else if (code == DVA_OK || (code == DVA_ERR_COMMAND && j->kind == JOB_SCAN)) {
         handle_success(s, j, where);
     } else if (j->kind == JOB_SCAN && dva_now_ms() < s->deadline) {
         /* The scan's connection failed: its users are read one by one. */

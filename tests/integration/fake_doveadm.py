@@ -93,12 +93,15 @@ def reply(values, status=b"+"):
 
 
 class FakeDoveadm:
-    def __init__(self, generation, users=None):
+    def __init__(self, generation, users=None, all_users_quota=True):
         """users: {user: (KiB used, KiB limit, messages, message limit)};
-        default USERS."""
+        default USERS. all_users_quota False: 2.4 answers `quota get -A`
+        without a username as 2.3 does (-NOUSER), the case the plugin must
+        survive if a 2.4 server does not iterate users for it."""
         if generation not in ("2.2", "2.4"):
             raise ValueError(generation)
         self.generation = generation
+        self.all_users_quota = all_users_quota
         self.users = dict(USERS if users is None else users)
         self.dir = tempfile.mkdtemp(prefix="fake-doveadm-%s-" % generation)
         os.chmod(self.dir, 0o755)
@@ -213,6 +216,11 @@ class FakeDoveadm:
             return b"\n-75\n" if gen22 else b"\n-USAGE\n"
         if name == "quota get":
             return self._quota(user, args)
+        if name == "user" and args == ["*"]:
+            # The shape 2.3 sends (tests/data/captures/user_list.bin: one JSON
+            # value, no trailing TAB); assumed the same on 2.2 and 2.4.
+            names = ",".join('"%s"' % u for u in sorted(self.users))
+            return ('{"userList":[%s]}\n+\n' % names).encode()
         return b"\n-\n"  # unknown command (oldstats dump on both)
 
     def _oldstats22(self, scope):
@@ -233,7 +241,7 @@ class FakeDoveadm:
         gen22 = self.generation == "2.2"
         if not gen22 and user in SPECIAL_24:
             return b"\n" + SPECIAL_24[user].encode() + b"\n"
-        if user == "" and not gen22:
+        if user == "" and not gen22 and self.all_users_quota:
             names = sorted(self.users)  # 2.4: the server iterates every user
         elif user in self.users:
             names = [user]

@@ -125,6 +125,24 @@ class Dovecot24(unittest.TestCase):
         self.assertEqual(self.f.requests_named("oldstats dump"), [])
         self.assertEqual(o.rows("stats")[0][0], "imap_command")
 
+    def test_all_user_quota_not_iterated(self):
+        """A 2.4 that answers the all-user `quota get -A` as 2.3 does
+        (-NOUSER): the same read lists the users with `user *` and asks
+        each one, so every user's quota is still read."""
+        f = FakeDoveadm("2.4", all_users_quota=False).start()
+        self.addCleanup(f.stop)
+        o = query(f, "--generation", "2.4", "scrape", "--no-stats", "--no-who",
+                  "--users-mask", "*")
+        self.assertEqual(sorted(u[0] for u in o.rows("users")),
+                         ["alice@example.com", "bob@example.com", "carol@example.org"], o)
+        self.assertIn(["bob@example.com", "User quota", "STORAGE", "95", "100", "95"],
+                      o.rows("quota"))
+        self.assertEqual(len(o.rows("quota")), 6, o)
+        self.assertEqual(f.requests_named("user"), [("", ["user", "*"])])
+        self.assertEqual(sorted(u for u, _ in f.requests_named("quota get")),
+                         ["", "alice@example.com", "bob@example.com",
+                          "carol@example.org"])
+
     def test_all_user_quota_many_users(self):
         """5,000 users in one server-side `quota get -A`: every user once,
         a configured user not doubled, all rows credited to their user."""

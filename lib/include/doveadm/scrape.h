@@ -139,7 +139,10 @@ typedef struct {
 
     dva_scrape_step users_step; /* resolving user_masks */
     dva_reply quota_all_reply;  /* 2.4 `quota get -A`: rows of every user */
-    dva_scrape_user *users;     /* configured users, then resolved ones */
+    /* Fails when 2.4's all-user `quota get -A` listed nobody; the users
+     * were then listed with `user MASK` and read one request each. */
+    dva_scrape_step quota_all_step;
+    dva_scrape_user *users; /* configured users, then resolved ones */
     size_t nusers;
 
     /* Server-side quota scans (plan->scan_dir): one reply per scan.
