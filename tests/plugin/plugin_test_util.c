@@ -272,6 +272,8 @@ char *tu_good_reply(const char *line, size_t *len)
         return capture_bytes("stats_dump.bin", len);
     if (strcmp(cmd, "who") == 0)
         return capture_bytes("who.bin", len);
+    if (strcmp(cmd, "user\t*") == 0)
+        return capture_bytes("user_list.bin", len);
     char local[64] = "";
     const char *at = memchr(user, '@', ulen);
     if (at != NULL && (size_t)(at - user) < sizeof(local))

@@ -260,6 +260,33 @@ static void test_quota_scan_refused_falls_back_to_per_user(void **state)
     tu_server_stop(server);
 }
 
+/* DovecotVersion 2.4 reads `QuotaUsers "*"` with one `quota get -A`
+ * without a user. This server answers it with a bare "-" (as one that
+ * does not iterate users would): the same read lists the users and asks
+ * each one, and says so once. */
+static void test_all_user_quota_refused_lists_users(void **state)
+{
+    (void)state;
+    tu_server *server = tu_server_start(false, NULL);
+    oconfig_item_t *root = tu_ci_new("Plugin");
+    oconfig_item_t *in = tu_ci_str(tu_ci_child(root, "Instance"), "v24");
+    tu_ci_opt(in, "Socket", tu_server_path(server));
+    tu_ci_opt(in, "DovecotVersion", "2.4");
+    tu_ci_opt(in, "QuotaUsers", "*");
+    tu_ci_opt(in, "QuotaScan", "false");
+    assert_int_equal(configure(root), 0);
+    assert_int_equal(stub_init_cb(), 0);
+    for (int read = 0; read < 2; read++) {
+        stub_clear_captures();
+        assert_int_equal(read_instance("dovecot/v24"), 0);
+        expect_gauge("bytes", "alice@example.com-User_quota-used", 29 * 1024.0);
+        expect_gauge("bytes", "carol@example.com-User_quota-used", 7 * 1024.0);
+        assert_int_equal(stub_count_logs(LOG_NOTICE, "did not list every user"),
+                         read == 0 ? 1 : 0);
+    }
+    tu_server_stop(server);
+}
+
 static void test_quota_interval_spreads_users_over_reads(void **state)
 {
     (void)state;
@@ -416,6 +443,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_quota_scan_refused_falls_back_to_per_user,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_all_user_quota_refused_lists_users, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_quota_interval_spreads_users_over_reads,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_quota_interval_refused_outside_its_range,
