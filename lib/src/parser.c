@@ -193,6 +193,18 @@ static int append(dva_parser *p, const void *src, size_t n, dva_error *err)
     return 0;
 }
 
+/* Terminates the value being built and records where the next one
+ * starts; the room for both was ensured by the caller. */
+static inline void close_value(dva_parser *p, dva_reply *r)
+{
+    r->data[r->data_len++] = '\0';
+    if (r->nvalues == 0)
+        r->offsets[0] = 0;
+    r->offsets[++r->nvalues] = r->data_len;
+    p->value_start = r->data_len;
+    p->value_open = false;
+}
+
 /* The TAB after a value: terminate it and record where the next one
  * starts. */
 static int finish_value(dva_parser *p, dva_error *err)
@@ -207,12 +219,7 @@ static int finish_value(dva_parser *p, dva_error *err)
     if (ensure_data(p, r->data_len + 1, err) < 0 ||
         ensure_offsets(p, r->nvalues + 2, err) < 0)
         return -1;
-    r->data[r->data_len++] = '\0';
-    if (r->nvalues == 0)
-        r->offsets[0] = 0;
-    r->offsets[++r->nvalues] = r->data_len;
-    p->value_start = r->data_len;
-    p->value_open = false;
+    close_value(p, r);
     return 0;
 }
 
@@ -247,12 +254,7 @@ static int append_and_finish(dva_parser *p, const void *src, size_t n, dva_error
         return -1;
     memcpy(r->data + r->data_len, src, n);
     r->data_len += n;
-    r->data[r->data_len++] = '\0';
-    if (r->nvalues == 0)
-        r->offsets[0] = 0;
-    r->offsets[++r->nvalues] = r->data_len;
-    p->value_start = r->data_len;
-    p->value_open = false;
+    close_value(p, r);
     return 0;
 }
 
