@@ -10,6 +10,10 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "doveadm/reply.h"
 #include "doveadm/settings.h"
 
@@ -134,4 +138,18 @@ void dva_test_expect_usage_error(const dva_error *err, const char *const *needle
     for (size_t i = 0; needles[i] != NULL; i++)
         if (strstr(err->message, needles[i]) == NULL)
             fail_msg("\"%s\" not in: %s", needles[i], err->message);
+}
+
+int dva_test_listen_loopback(unsigned *port, int backlog)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sin);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sin, len), 0);
+    assert_int_equal(listen(fd, backlog), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    *port = ntohs(sin.sin_port);
+    return fd;
 }

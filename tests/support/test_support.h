@@ -34,4 +34,8 @@ int dva_test_configure(const char *name, const char *const *pairs, dva_settings 
  * of the NULL-terminated needles. */
 void dva_test_expect_usage_error(const dva_error *err, const char *const *needles);
 
+/* A TCP socket listening on 127.0.0.1 at a port the kernel picks (written
+ * to *port), with the given backlog; fails the test when it cannot. */
+int dva_test_listen_loopback(unsigned *port, int backlog);
+
 #endif

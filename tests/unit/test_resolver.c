@@ -26,6 +26,7 @@
 #include "doveadm/clock.h"
 #include "doveadm/resolver.h"
 #include "doveadm/scrape.h"
+#include "test_support.h"
 
 #define WAIT_MS 10000 /* a generous upper bound: reaching it fails the test */
 #define SLACK_MS 500  /* how far past a deadline a call may return */
@@ -152,31 +153,14 @@ static dva_resolver *resolver(const char *host, unsigned port, uint64_t refresh_
 
 static int listen_loopback(unsigned *port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET,
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sin);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sin, len), 0);
-    assert_int_equal(listen(fd, 8), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    *port = ntohs(sin.sin_port);
-    return fd;
+    return dva_test_listen_loopback(port, 8);
 }
 
 /* A loopback port nothing listens on (bound, then released). */
 static unsigned closed_port(void)
 {
     unsigned port;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET,
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sin);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sin, len), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    port = ntohs(sin.sin_port);
-    close(fd);
+    close(dva_test_listen_loopback(&port, 1));
     return port;
 }
 

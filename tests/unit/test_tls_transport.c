@@ -28,6 +28,7 @@
 #include "doveadm/scrape.h"
 #include "doveadm/socket_transport.h"
 #include "doveadm/tls_transport.h"
+#include "test_support.h"
 
 #define TLS_DIR DVA_TEST_DATA_DIR "/tls/"
 #define WAIT_MS 10000 /* an upper bound: reaching it fails the test */
@@ -144,15 +145,8 @@ static int serve(int fd, serve_mode mode)
 
 static server start_server(serve_mode mode)
 {
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(lfd >= 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET,
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sin);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, len), 0);
-    assert_int_equal(listen(lfd, 4), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    server s = {.port = ntohs(sin.sin_port)};
+    server s = {0};
+    int lfd = dva_test_listen_loopback(&s.port, 4);
     s.pid = fork();
     assert_true(s.pid >= 0);
     if (s.pid == 0) {
