@@ -43,7 +43,7 @@ static void test_command(void **state)
     dva_command cmd;
     dva_error err;
     char mask[] = "INBOX*";
-    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, DVA_ROWS_NAMED, &err), 0);
     assert_int_equal(cmd.argc, 4);
     assert_string_equal(cmd.argv[0], "mailbox status");
     assert_string_equal(cmd.argv[1], "-A");
@@ -68,12 +68,12 @@ static void test_command_all_fields(void **state)
                                       "vsize",       "firstsaved"};
     dva_command cmd;
     dva_error err;
-    assert_int_equal(dva_mailbox_command(&cmd, all, 8, "*", &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, all, 8, "*", DVA_ROWS_NAMED, &err), 0);
     assert_string_equal(cmd.argv[2], "messages recent uidnext uidvalidity unseen "
                                      "highestmodseq vsize firstsaved");
     assert_int_equal(cmd.ncols, 10);
     const char *one[] = {"firstsaved"};
-    assert_int_equal(dva_mailbox_command(&cmd, one, 1, "*", &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, one, 1, "*", DVA_ROWS_NAMED, &err), 0);
     assert_string_equal(cmd.argv[2], "firstsaved");
     assert_int_equal(cmd.ncols, 3);
 }
@@ -83,7 +83,7 @@ static void expect_command_fails(const char *const *fields, size_t n, const char
 {
     dva_command cmd;
     dva_error err;
-    assert_int_equal(dva_mailbox_command(&cmd, fields, n, mask, &err), -1);
+    assert_int_equal(dva_mailbox_command(&cmd, fields, n, mask, DVA_ROWS_NAMED, &err), -1);
     assert_int_equal(err.code, DVA_ERR_USAGE);
     assert_int_equal(cmd.argc, 0);
     if (needle != NULL && strstr(err.message, needle) == NULL)
@@ -135,7 +135,7 @@ static void test_command_bad_masks(void **state)
     mask[fit] = '\0';
     dva_command cmd;
     dva_error err;
-    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, DVA_ROWS_NAMED, &err), 0);
     assert_int_equal(strlen(cmd.argv[3]), fit);
     mask[fit] = 'm';
     mask[fit + 1] = '\0';
