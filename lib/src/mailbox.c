@@ -131,8 +131,8 @@ static int decode_row(const dva_reply *reply, size_t r, size_t nfields, bool nam
 {
     size_t first = named ? 1 : 0; /* the mailbox column */
 
-    row->user = named ? dva_decode_row_user(reply, r, WHAT, expected_user, err)
-                      : expected_user;
+    row->user =
+        named ? dva_decode_row_user(reply, r, WHAT, expected_user, err) : expected_user;
     if (row->user == NULL)
         return -1;
     row->mailbox = dva_decode_cstr(reply, r, first, true, WHAT, "mailbox", err);

@@ -43,7 +43,8 @@ static void test_command(void **state)
     dva_command cmd;
     dva_error err;
     char mask[] = "INBOX*";
-    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, DVA_ROWS_NAMED, &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, DVA_ROWS_NAMED, &err),
+                     0);
     assert_int_equal(cmd.argc, 4);
     assert_string_equal(cmd.argv[0], "mailbox status");
     assert_string_equal(cmd.argv[1], "-A");
@@ -83,7 +84,8 @@ static void expect_command_fails(const char *const *fields, size_t n, const char
 {
     dva_command cmd;
     dva_error err;
-    assert_int_equal(dva_mailbox_command(&cmd, fields, n, mask, DVA_ROWS_NAMED, &err), -1);
+    assert_int_equal(dva_mailbox_command(&cmd, fields, n, mask, DVA_ROWS_NAMED, &err),
+                     -1);
     assert_int_equal(err.code, DVA_ERR_USAGE);
     assert_int_equal(cmd.argc, 0);
     if (needle != NULL && strstr(err.message, needle) == NULL)
@@ -135,7 +137,8 @@ static void test_command_bad_masks(void **state)
     mask[fit] = '\0';
     dva_command cmd;
     dva_error err;
-    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, DVA_ROWS_NAMED, &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, DVA_ROWS_NAMED, &err),
+                     0);
     assert_int_equal(strlen(cmd.argv[3]), fit);
     mask[fit] = 'm';
     mask[fit + 1] = '\0';
