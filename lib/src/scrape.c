@@ -829,12 +829,36 @@ static void handle_success(scrape *s, const job *j, const char *where)
 
 static void start_per_user(scrape *s);
 
+/* The per-user steps fail with err, nothing sent: the read's time ran
+ * out before they could start. */
+static void fail_per_user(scrape *s, const dva_error *err)
+{
+    const dva_scrape_plan *plan = s->plan;
+    record_down(s, err);
+    if (plan->nuser_masks > 0)
+        fail_step(&s->result->users_step, err);
+    for (size_t i = 0; i < plan->nusers; i++) {
+        long u = add_user(s, plan->users[i]);
+        if (u < 0)
+            continue;
+        if (plan->quota)
+            fail_step(&s->result->users[u].quota_step, err);
+        if (plan->mailbox)
+            fail_step(&s->result->users[u].mailbox_step, err);
+    }
+}
+
 /* The probe answered (or failed): the generation is what its reply and
- * those before it showed, and the per-user requests start. */
+ * those before it showed, and the per-user requests start, unless the
+ * probe took the read's whole time. */
 static void probe_done(scrape *s)
 {
     s->gen = dva_generation_decide(&s->evidence, NULL);
-    start_per_user(s);
+    if (dva_now_ms() >= s->deadline && s->res.error.code != DVA_OK &&
+        s->res.error.code != DVA_ERR_COMMAND)
+        fail_per_user(s, &s->res.error);
+    else
+        start_per_user(s);
 }
 
 static void handle_result(scrape *s, const char *where)
