@@ -37,6 +37,38 @@ static void test_field_valid(void **state)
     assert_false(dva_mailbox_field_valid(NULL));
 }
 
+/* Without -A (2.4's per-user form; a real 2.4.1 answered
+ * "INBOX\t5\t5\t300125\t"): no username column, rows credited to the
+ * request's user. */
+static void test_plain_form(void **state)
+{
+    (void)state;
+    dva_command cmd;
+    dva_error err;
+    assert_int_equal(
+        dva_mailbox_command(&cmd, FIELDS3, 3, "INBOX", DVA_ROWS_PLAIN, &err), 0);
+    assert_int_equal(cmd.argc, 3);
+    assert_string_equal(cmd.argv[0], "mailbox status");
+    assert_string_equal(cmd.argv[1], "messages unseen vsize");
+    assert_string_equal(cmd.argv[2], "INBOX");
+    assert_int_equal(cmd.ncols, 4);
+
+    static const char *const vals[] = {"INBOX", "5", "5", "300125"};
+    dva_reply r;
+    dva_test_build_reply(&r, DVA_STATUS_OK, cmd.ncols, vals, N(vals));
+    dva_mailbox_status st;
+    assert_int_equal(dva_mailbox_decode(&r, 3, "alice@example.com", &st, &err), 0);
+    assert_int_equal(st.nrows, 1);
+    assert_string_equal(st.rows[0].user, "alice@example.com");
+    assert_string_equal(st.rows[0].mailbox, "INBOX");
+    assert_int_equal(st.rows[0].values[2], 300125);
+    dva_mailbox_free(&st);
+    /* Plain rows name nobody: no user to credit them to, no decode. */
+    assert_int_equal(dva_mailbox_decode(&r, 3, NULL, &st, &err), -1);
+    assert_int_equal(err.code, DVA_ERR_USAGE);
+    dva_reply_free(&r);
+}
+
 static void test_command(void **state)
 {
     (void)state;
@@ -359,6 +391,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_field_valid),
         cmocka_unit_test(test_command),
+        cmocka_unit_test(test_plain_form),
         cmocka_unit_test(test_command_all_fields),
         cmocka_unit_test(test_command_order_enforced),
         cmocka_unit_test(test_command_bad_fields),
