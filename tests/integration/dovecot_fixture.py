@@ -14,7 +14,8 @@ Generations: DovecotServer(generation="2.3" or "2.4"), by default the
 environment variable DVA_DOVECOT_GENERATION (else "2.3").  The host's own
 Dovecot is used when `dovecot --version` is of that generation; otherwise a
 cached Debian root of the release that ships it (scripts/debian-root.sh:
-2.3 bookworm, 2.4 trixie), where Dovecot runs under chroot in a private
+2.3 bookworm, 2.4 trixie; DVA_DOVECOT_ROOT_ONLY=1 takes the root in any
+case), where Dovecot runs under chroot in a private
 mount namespace (its own /proc, plus each `shared_dirs` entry bind-mounted
 at the same path).  The fixture's tree then lives under ROOT/tmp; every
 attribute below is a HOST path (server_path() maps one into the root),
@@ -69,6 +70,9 @@ DEBIAN_ROOT_SCRIPT = os.path.normpath(os.path.join(_HERE, "..", "..", "scripts",
 GENERATIONS = ("2.3", "2.4")
 DEBIAN_SUITE = {"2.3": "bookworm", "2.4": "trixie"}
 GENERATION_ENV = "DVA_DOVECOT_GENERATION"
+# Set (to anything): a Debian root even when the host's Dovecot is of the
+# generation asked for (what a host of the other Debian release does).
+ROOT_ONLY_ENV = "DVA_DOVECOT_ROOT_ONLY"
 
 # The quota root every default user has (PROTOCOL.md section 7 example).
 QUOTA_ROOT = "User quota"
@@ -349,7 +353,8 @@ class DovecotRuntime:
     def __init__(self, generation):
         self.generation = generation
         host = host_dovecot_version()
-        if host and version_generation(host) == generation:
+        if host and version_generation(host) == generation and \
+                not os.environ.get(ROOT_ONLY_ENV):
             self.root, self.suite, self.version = None, None, host
             return
         self.suite = DEBIAN_SUITE[generation]

@@ -449,6 +449,15 @@ class LibAgainstDovecot(unittest.TestCase):
                     self.assertGreater(int(lib[(metric, "duration")][0]), 0, metric)
                 self.assertEqual(lib[("auth_failure", "duration")][2:], ["-"] * 6)
 
+    def test_oldstats_gone_in_24(self):
+        """2.4 removed old-stats: a real 2.4.1 answers `oldstats dump` with a
+        bare failure and no rows (2.3's are compared in test_oldstats.py)."""
+        if self.d.generation == "2.3":
+            self.skipTest("2.3 has old-stats: test_oldstats.py")
+        for scope in ("global", "user"):
+            with self.subTest(scope=scope), self.d.wire() as w:
+                self.assertEqual(w.command("oldstats dump", scope), b"\n-\n")
+
     # -- connection-level failures --------------------------------------------------
     def test_wrong_password_is_auth_error(self):
         wrong = "wrong-" + secrets.token_hex(12)
