@@ -373,14 +373,15 @@ def _config_lines(text):
 
 
 class TestReadmeShowsTheTestedFiles(unittest.TestCase):
-    """Each README block after a link to conf.d/examples/X shows lines of X
-    (trimmed, never changed): the README's recipe is the tested one."""
+    """Each block of doc/recipes.md after a link to conf.d/examples/X shows
+    lines of X (trimmed, never changed): the documented recipe is the
+    tested one."""
 
     def test_blocks_are_lines_of_the_files(self):
-        with open(os.path.join(EXAMPLES, "..", "..", "README.md")) as f:
+        with open(os.path.join(EXAMPLES, "..", "..", "doc", "recipes.md")) as f:
             readme = f.read()
-        pairs = re.findall(r"\(conf\.d/examples/([\w.-]+)\)\):?\n+```\n(.*?)```", readme,
-                           re.S)
+        pairs = re.findall(r"\(\.\./conf\.d/examples/([\w.-]+)\)\):?\n+```\n(.*?)```",
+                           readme, re.S)
         self.assertEqual(sorted(name for name, _ in pairs),
                          ["network-central.conf", "network-mailhost.conf",
                           "threshold-quota.conf"])
@@ -388,7 +389,7 @@ class TestReadmeShowsTheTestedFiles(unittest.TestCase):
             with open(os.path.join(EXAMPLES, name)) as f:
                 file_lines = _config_lines(f.read())
             for line in _config_lines(block):
-                self.assertIn(line, file_lines, "README block of %s" % name)
+                self.assertIn(line, file_lines, "doc/recipes.md block of %s" % name)
 
 
 if __name__ == "__main__":
