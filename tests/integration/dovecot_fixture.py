@@ -27,7 +27,7 @@ sockets live), root_dir (the whole temp tree), doveadm_socket, doveadm_port
 (dict user -> password), log_path, version (what `dovecot --version` says),
 generation ("2.3" or "2.4"), root (the Debian root, or None on the host).
 
-See PROTOCOL.md (sections 8 and 9: the settings of each generation).
+See doc/PROTOCOL.md (section 8: the settings of each generation).
 Default users (DEFAULT_USERS), the same on both generations:
   alice@example.com  10M storage, 1000 messages; 6 messages (~30 KiB)
   bob@example.com    100k storage, 1000 messages; filled to > 90 % storage
@@ -74,7 +74,7 @@ GENERATION_ENV = "DVA_DOVECOT_GENERATION"
 # generation asked for (what a host of the other Debian release does).
 ROOT_ONLY_ENV = "DVA_DOVECOT_ROOT_ONLY"
 
-# The quota root every default user has (PROTOCOL.md section 7 example).
+# The quota root every default user has (doc/PROTOCOL.md section 7 example).
 QUOTA_ROOT = "User quota"
 
 # user -> spec.  Spec keys:
@@ -684,7 +684,7 @@ class DovecotServer:
         return self._config_text_24()
 
     def _config_text_23(self):
-        """dovecot.conf in 2.3 syntax (PROTOCOL.md section 8)."""
+        """dovecot.conf in 2.3 syntax (doc/PROTOCOL.md section 8)."""
         sp = self.server_path
         c = []
         a = c.append
@@ -770,7 +770,7 @@ class DovecotServer:
         return "\n".join(c) + "\n"
 
     def _config_text_24(self):
-        """dovecot.conf in 2.4 syntax (PROTOCOL.md section 9): the same
+        """dovecot.conf in 2.4 syntax (doc/PROTOCOL.md section 8): the same
         instance as _config_text_23 with 2.4's setting names."""
         sp = self.server_path
         c = []

@@ -4,7 +4,7 @@ generation, $DVA_DOVECOT_GENERATION), through tests/tools/dva_query.
 Every answer the library decodes, over the UNIX socket and over TCP with
 doveadm_password, is compared with what the doveadm CLI of the same Dovecot
 prints at the same moment (`doveadm -c CONF -f tab ...`).  The hazards of
-PROTOCOL.md section 6 are shown twice: with a raw socket (doveadm_wire), to
+doc/PROTOCOL.md section 6 are shown twice: with a raw socket (doveadm_wire), to
 prove the server really misbehaves (or, where 2.4 fixed one, that it no
 longer does), and through the library, which must refuse the request
 sequence that triggers them.  Against 2.4, dva_query builds its requests
@@ -588,7 +588,7 @@ class LibAgainstDovecot(unittest.TestCase):
         self.assertEqual(out.lines[0][:2], ["scrape", "0"], out)
         self.assertIn("connect", out.error_codes())
 
-    # -- PROTOCOL.md section 6 hazards ---------------------------------------------------
+    # -- doc/PROTOCOL.md section 6 hazards ----------------------------------------------
     def test_hazard_6_1_raw_rows_arrive_after_the_status_line(self):
         """`who` then `who -1` pipelined on one connection: part of `who -1`'s
         rows come AFTER its `\\n+\\n` (why the library allows a server-wide
