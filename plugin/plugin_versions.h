@@ -3,8 +3,8 @@
  *
  * DovecotVersion "auto": a read whose generation is not known yet asks the
  * server first (the library's probe, before any per-user request), and
- * later reads speak what the replies showed (lib/src/version.c lists the
- * signals): one INFO line when it is first known and one per change.
+ * later reads speak what the replies showed (lib/src/protocol/generation.c
+ * lists the signals): one INFO line when it is first known and one per change.
  * After a read that found the server down, or whose per-user replies did
  * not fit the generation used, it is asked again: a restarted server may
  * be an upgraded one. A step the generation

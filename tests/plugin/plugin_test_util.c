@@ -26,6 +26,7 @@
 #include "doveadm/stats.h"
 #include "doveadm/who.h"
 #include "test_support.h"
+#include "test_support_reply.h"
 
 #define CI_MAX_CHILDREN 64
 #define CI_MAX_VALUES 16

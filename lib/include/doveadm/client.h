@@ -17,11 +17,16 @@
 #ifndef DOVEADM_CLIENT_H
 #define DOVEADM_CLIENT_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_PROTOCOL)
+#error "doveadm/client.h belongs to the protocol layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "doveadm/reply.h"
+#include "doveadm/request.h"
 #include "doveadm/transport.h"
 
 typedef enum {
@@ -48,15 +53,6 @@ typedef struct {
      * that says "+" instead is refused: nothing is sent without TLS. */
     bool starttls;
 } dva_client_options;
-
-typedef struct {
-    const char *username;    /* NULL or "": a server-wide command */
-    const char *const *argv; /* command name first ("quota get"), then args */
-    size_t argc;
-    char flags;   /* 0, 'v' (verbose) or 'D' (debug) */
-    size_t ncols; /* row width of the reply; 0: values are not cut */
-    void *tag;    /* returned untouched in the result */
-} dva_request;
 
 typedef struct {
     void *tag;

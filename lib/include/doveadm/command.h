@@ -4,9 +4,13 @@
 #ifndef DOVEADM_COMMAND_H
 #define DOVEADM_COMMAND_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_PROTOCOL)
+#error "doveadm/command.h belongs to the protocol layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stddef.h>
 
-#include "doveadm/client.h"
+#include "doveadm/request.h"
 
 #define DVA_COMMAND_MAX_ARGS 16
 #define DVA_COMMAND_STORAGE 512

@@ -9,14 +9,16 @@
 #include "doveadm/transport.h"
 #include "doveadm/socket_transport.h"
 #include "doveadm/tls_transport.h"
+#include "doveadm/request.h"
 #include "doveadm/client.h"
 #include "doveadm/command.h"
+#include "doveadm/commands.h"
 #include "doveadm/stats.h"
 #include "doveadm/who.h"
 #include "doveadm/quota.h"
 #include "doveadm/mailbox.h"
 #include "doveadm/userlist.h"
-#include "doveadm/version.h"
+#include "doveadm/generation.h"
 #include "doveadm/oldstats.h"
 
 #endif

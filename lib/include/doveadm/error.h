@@ -3,6 +3,10 @@
 #ifndef DOVEADM_ERROR_H
 #define DOVEADM_ERROR_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_UTIL)
+#error "doveadm/error.h belongs to the util layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stddef.h>
 
 typedef enum {
@@ -39,6 +43,9 @@ int dva_fail(dva_error *err, dva_errcode code, const char *fmt, ...)
 
 /* Resets err to DVA_OK with an empty message. */
 void dva_error_clear(dva_error *err);
+
+/* Room for a quoted untrusted value in an error message. */
+#define DVA_QUOTE_MAX 96
 
 /* Writes a printable, bounded rendering of untrusted bytes into out (for
  * "expected X, got Y" messages): bytes outside printable ASCII become \xNN, a backslash

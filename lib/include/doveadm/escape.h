@@ -4,6 +4,10 @@
 #ifndef DOVEADM_ESCAPE_H
 #define DOVEADM_ESCAPE_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_PROTOCOL)
+#error "doveadm/escape.h belongs to the protocol layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stddef.h>
 
 /* Number of bytes dva_escape() writes for these len input bytes. */

@@ -4,12 +4,15 @@
 #ifndef DOVEADM_MAILBOX_H
 #define DOVEADM_MAILBOX_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_DECODE)
+#error "doveadm/mailbox.h belongs to the decode layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "doveadm/command.h"
-
-#define DVA_MAILBOX_MAX_FIELDS 8
+/* The request, its field list and DVA_MAILBOX_MAX_FIELDS: commands.h. */
+#include "doveadm/commands.h"
 
 typedef struct {
     const char *user;
@@ -22,19 +25,6 @@ typedef struct {
     size_t nrows;
     size_t nfields;
 } dva_mailbox_status;
-
-/* True for the numeric fields this library accepts: messages, recent,
- * uidnext, uidvalidity, unseen, highestmodseq, vsize, firstsaved. */
-bool dva_mailbox_field_valid(const char *field);
-
-/* Sent with the user as username, in the per-user form rows. Fails
- * (DVA_ERR_USAGE) on an unknown or repeated field, too many fields, or an
- * empty mask. Dovecot prints the fields in the fixed order listed above
- * whatever order they are asked in, so fields out of that order also fail (values can
- * then never land in the wrong slot); so do a mask starting with '-' (the server would
- * take it for an option) and one too long for cmd->storage. */
-int dva_mailbox_command(dva_command *cmd, const char *const *fields, size_t nfields,
-                        const char *mask, dva_user_rows rows, dva_error *err);
 
 /* The reply's width tells the form. Named rows must name expected_user
  * (ASCII case ignored; NULL: any); plain rows are credited to it (they

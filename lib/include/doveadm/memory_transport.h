@@ -5,6 +5,10 @@
 #ifndef DOVEADM_MEMORY_TRANSPORT_H
 #define DOVEADM_MEMORY_TRANSPORT_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_TRANSPORT)
+#error "doveadm/memory_transport.h belongs to the transport layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 

@@ -12,12 +12,16 @@
 #ifndef DOVEADM_OLDSTATS_H
 #define DOVEADM_OLDSTATS_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_DECODE)
+#error "doveadm/oldstats.h belongs to the decode layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "doveadm/command.h"
-#include "doveadm/version.h"
+#include "doveadm/generation.h"
 
 typedef enum {
     DVA_OLDSTATS_GLOBAL = 0,
@@ -35,7 +39,8 @@ typedef enum {
 const char *dva_oldstats_scope_name(dva_oldstats_scope scope);
 bool dva_oldstats_scope_parse(const char *name, dva_oldstats_scope *out);
 
-/* Dovecot's stats fields for a generation (AUTO: 2.3); *n = 0 for 2.4. */
+/* Dovecot's stats fields for a generation (the generation table: AUTO
+ * reads as 2.3; *n = 0 for 2.4). */
 const char *const *dva_oldstats_default_fields(dva_generation gen, size_t *n);
 
 /* The columns of one scope's rows, key column first (none for global). */

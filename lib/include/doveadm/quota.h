@@ -6,13 +6,15 @@
 #ifndef DOVEADM_QUOTA_H
 #define DOVEADM_QUOTA_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_DECODE)
+#error "doveadm/quota.h belongs to the decode layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "doveadm/command.h"
-
-#define DVA_QUOTA_NCOLS 6       /* user, root, type, value, limit, percent */
-#define DVA_QUOTA_NCOLS_PLAIN 5 /* the same without the user */
+/* The requests and their columns (DVA_QUOTA_NCOLS): commands.h. */
+#include "doveadm/commands.h"
 
 typedef enum { DVA_QUOTA_STORAGE, DVA_QUOTA_MESSAGE, DVA_QUOTA_OTHER } dva_quota_type;
 
@@ -32,11 +34,6 @@ typedef struct {
     dva_quota_row *rows;
     size_t nrows;
 } dva_quota;
-
-/* `quota get` in the given per-user form, to be sent with the user as the
- * request's username. DVA_ROWS_NAMED with no username is 2.4's all-user
- * `quota get -A`. */
-void dva_quota_command(dva_command *cmd, dva_user_rows rows);
 
 /* Decodes a successful reply, or a -TEMPFAIL reply whose rows include
  * "error" ones (Dovecot 2.3.19 prints the rows, then fails the command when

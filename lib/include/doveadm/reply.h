@@ -10,6 +10,10 @@
 #ifndef DOVEADM_REPLY_H
 #define DOVEADM_REPLY_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_PROTOCOL)
+#error "doveadm/reply.h belongs to the protocol layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 

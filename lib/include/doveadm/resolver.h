@@ -15,6 +15,10 @@
 #ifndef DOVEADM_RESOLVER_H
 #define DOVEADM_RESOLVER_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_TRANSPORT)
+#error "doveadm/resolver.h belongs to the transport layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -9,7 +9,7 @@
  * with its connection (the server process died) is retried once on a new
  * connection while time remains.
  *
- * Server generations (version.h): 2.2 gets no `stats dump -f` (its
+ * Server generations (generation.h): 2.2 gets no `stats dump -f` (its
  * `stats dump` is the old statistics), 2.4 no old statistics; those steps
  * are marked unsupported instead of being sent. On 2.4 a `QuotaUsers "*"`
  * mask becomes one server-wide `quota get -A` (the server iterates its
@@ -17,6 +17,10 @@
  * is a server-wide command on its own fresh connection. */
 #ifndef DOVEADM_SCRAPE_H
 #define DOVEADM_SCRAPE_H
+
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_COLLECT)
+#error "doveadm/scrape.h belongs to the collect layer (doc/ARCHITECTURE.md)"
+#endif
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +33,7 @@
 #include "doveadm/resolver.h"
 #include "doveadm/stats.h"
 #include "doveadm/tls_transport.h"
-#include "doveadm/version.h"
+#include "doveadm/generation.h"
 #include "doveadm/who.h"
 
 typedef struct {

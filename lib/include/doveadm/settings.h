@@ -6,13 +6,17 @@
 #ifndef DOVEADM_SETTINGS_H
 #define DOVEADM_SETTINGS_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_CONFIG)
+#error "doveadm/settings.h belongs to the config layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "doveadm/error.h"
 #include "doveadm/tls_transport.h"
 #include "doveadm/oldstats.h"
-#include "doveadm/version.h"
+#include "doveadm/generation.h"
 
 #define DVA_DEFAULT_SOCKET "/run/dovecot/doveadm-server"
 #define DVA_DEFAULT_PORT 2425

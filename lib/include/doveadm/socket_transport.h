@@ -4,6 +4,10 @@
 #ifndef DOVEADM_SOCKET_TRANSPORT_H
 #define DOVEADM_SOCKET_TRANSPORT_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_TRANSPORT)
+#error "doveadm/socket_transport.h belongs to the transport layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stddef.h>
 #include <sys/socket.h>
 

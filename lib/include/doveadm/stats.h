@@ -5,13 +5,14 @@
 #ifndef DOVEADM_STATS_H
 #define DOVEADM_STATS_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_DECODE)
+#error "doveadm/stats.h belongs to the decode layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdint.h>
 
-#include "doveadm/command.h"
-
-/* Columns: metric_name, field, then these in this order. */
-#define DVA_STATS_FIELDS "count,sum,min,max,avg,median,stddev,%95"
-#define DVA_STATS_NCOLS 10
+/* The request and its columns (DVA_STATS_FIELDS): commands.h. */
+#include "doveadm/commands.h"
 
 typedef struct {
     const char *metric; /* e.g. "imap_command", "imap_command_SELECT" */
@@ -26,9 +27,6 @@ typedef struct {
     dva_stats_row *rows;
     size_t nrows;
 } dva_stats;
-
-/* `stats dump -f <DVA_STATS_FIELDS>`: a server-wide command. */
-void dva_stats_command(dva_command *cmd);
 
 /* Decodes a successful reply. Strings point into reply: keep it alive. */
 int dva_stats_decode(const dva_reply *reply, dva_stats *out, dva_error *err);

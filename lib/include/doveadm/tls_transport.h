@@ -9,6 +9,10 @@
 #ifndef DOVEADM_TLS_TRANSPORT_H
 #define DOVEADM_TLS_TRANSPORT_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_TRANSPORT)
+#error "doveadm/tls_transport.h belongs to the transport layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdbool.h>
 
 #include "doveadm/transport.h"

@@ -4,21 +4,19 @@
 #ifndef DOVEADM_USERLIST_H
 #define DOVEADM_USERLIST_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_DECODE)
+#error "doveadm/userlist.h belongs to the decode layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stddef.h>
 
-#include "doveadm/command.h"
+/* The request: commands.h. */
+#include "doveadm/commands.h"
 
 typedef struct {
     char **users; /* NUL-terminated UTF-8, owned */
     size_t nusers;
 } dva_userlist;
-
-/* `user <mask>` (e.g. "*", "*@example.com"): a server-wide command. The
- * mask is copied into cmd. Returns 0, or -1 with cmd emptied (argc 0, which
- * dva_client_send() refuses) for a NULL or empty mask, one starting with
- * '-' (the server would take it for an option), or one longer than
- * DVA_COMMAND_STORAGE - 1 bytes. */
-int dva_userlist_command(dva_command *cmd, const char *mask);
 
 /* Parses the JSON text; at most max_users names (DVA_ERR_LIMIT beyond). */
 int dva_userlist_parse(const char *json, size_t len, size_t max_users,

@@ -3,18 +3,17 @@
 #ifndef DOVEADM_WHO_H
 #define DOVEADM_WHO_H
 
+#if defined(DVA_LAYER_BUILD) && !defined(DVA_SEES_DECODE)
+#error "doveadm/who.h belongs to the decode layer (doc/ARCHITECTURE.md)"
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "doveadm/command.h"
-#include "doveadm/version.h"
-
-#define DVA_WHO_NCOLS 5          /* user, connections, service, (pids), (ips) */
-#define DVA_WHO_SESSIONS_NCOLS 4 /* who -1 on 2.3: user, service, pid, ip */
-/* who -1 on 2.4: user, service, pid, ip, dest_ip, then one column per
- * alternative username field of the server (their count is not sent). */
-#define DVA_WHO_SESSIONS_24_NCOLS 5
-#define DVA_WHO_MAX_ALT_FIELDS 8
+/* The requests and their columns: commands.h and, for `who -1` of each
+ * generation, generation.h. */
+#include "doveadm/commands.h"
+#include "doveadm/generation.h"
 
 typedef struct {
     const char *user;
@@ -58,10 +57,6 @@ typedef struct {
     uint64_t sessions; /* all sessions */
 } dva_who_summary;
 
-/* `who` / `who -1`: server-wide commands. */
-void dva_who_command(dva_command *cmd);
-void dva_who_sessions_command(dva_command *cmd);
-
 /* Strings point into reply: keep it alive. */
 int dva_who_decode(const dva_reply *reply, dva_who *out, dva_error *err);
 int dva_who_sessions_decode(const dva_reply *reply, dva_who_sessions *out,
@@ -69,12 +64,12 @@ int dva_who_sessions_decode(const dva_reply *reply, dva_who_sessions *out,
 /* Strings point into who's reply. */
 int dva_who_summarize(const dva_who *who, dva_who_summary *out, dva_error *err);
 
-/* `who -1` for a generation: on 2.4 the rows are cut by the decoder
- * (ncols 0), which takes the smallest width (5 to 5 +
- * DVA_WHO_MAX_ALT_FIELDS) whose every row has a user, a service and a
- * numeric pid in place; a reply that fits no width is refused. Other
- * generations: dva_who_sessions_command() / dva_who_sessions_decode(). */
-void dva_who_sessions_command_gen(dva_command *cmd, dva_generation gen);
+/* `who -1` of a generation (dva_who_sessions_command_gen()): where the
+ * generation table says more columns may follow (2.4), the decoder takes
+ * the smallest width (its fixed columns to DVA_WHO_MAX_ALT_FIELDS more)
+ * whose every row has a user, a service and a numeric pid in place; a
+ * reply that fits no width is refused. Other generations:
+ * dva_who_sessions_decode(). */
 int dva_who_sessions_decode_gen(const dva_reply *reply, dva_generation gen,
                                 dva_who_sessions *out, dva_error *err);
 

@@ -1,0 +1,123 @@
+/* The server-side quota scan: see quota_scan.h. */
+#define _GNU_SOURCE
+#include "quota_scan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decode_util.h"
+
+bool dva_scan_name_ok(const char *name)
+{
+    if (name == NULL || *name == '\0')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int dva_scan_write_file(const char *dir, const char *const *names, size_t n,
+                        char **path, dva_error *err)
+{
+    *path = NULL;
+    char *p = NULL;
+    if (dir == NULL || dir[0] != '/' || asprintf(&p, "%s/users.XXXXXX", dir) < 0)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "the quota scan directory must be an absolute path");
+    int fd = mkstemp(p); /* O_EXCL, mode 0600 */
+    if (fd < 0) {
+        int e = errno;
+        dva_fail(err, DVA_ERR_IO, "cannot create a user list file in %s: %s", dir,
+                 strerror(e));
+        free(p);
+        return -1;
+    }
+    /* One buffered write per 64 KiB instead of one per name. */
+    char buf[65536];
+    size_t used = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t len = strlen(names[i]);
+        if (used + len + 1 > sizeof(buf)) {
+            rc = write_all(fd, buf, used);
+            used = 0;
+        }
+        if (len + 1 > sizeof(buf)) {
+            rc = rc == 0 && write_all(fd, names[i], len) == 0 ? write_all(fd, "\n", 1)
+                                                              : -1;
+            continue;
+        }
+        memcpy(buf + used, names[i], len);
+        buf[used + len] = '\n';
+        used += len + 1;
+    }
+    if (rc == 0)
+        rc = write_all(fd, buf, used);
+    int e = errno;
+    if (close(fd) < 0 && rc == 0) {
+        rc = -1;
+        e = errno;
+    }
+    if (rc < 0) {
+        dva_fail(err, DVA_ERR_IO, "cannot write the user list file %s: %s", p,
+                 strerror(e));
+        unlink(p);
+        free(p);
+        return -1;
+    }
+    *path = p;
+    return 0;
+}
+
+int dva_scan_assign(const dva_quota *quota, const char *const *names, size_t n,
+                    dva_scan_range *ranges, dva_error *err)
+{
+    char q[DVA_QUOTE_MAX];
+    for (size_t i = 0; i < n; i++)
+        ranges[i] = (dva_scan_range){0, 0};
+    size_t k = 0;           /* the user the rows are at */
+    bool k_started = false; /* rows of names[k] seen */
+    for (size_t r = 0; r < quota->nrows; r++) {
+        const char *user = quota->rows[r].user;
+        if (k < n && dva_user_equal(user, names[k])) {
+            if (!k_started)
+                ranges[k].first = r;
+            k_started = true;
+            ranges[k].count++;
+            continue;
+        }
+        /* A later user of the list; never one already passed. */
+        size_t next = k_started ? k + 1 : k;
+        while (next < n && !dva_user_equal(user, names[next]))
+            next++;
+        if (next == n)
+            return dva_fail(err, DVA_ERR_DECODE,
+                            "Row %zu of the quota scan reply is for user \"%s\", who "
+                            "is not next in the user list; refusing to credit the "
+                            "scan's values.",
+                            r + 1, dva_quote(q, sizeof(q), user, strlen(user)));
+        k = next;
+        k_started = true;
+        ranges[k].first = r;
+        ranges[k].count = 1;
+    }
+    return 0;
+}
