@@ -39,9 +39,11 @@ shift
 
 # bash is PID 1 of the new namespace: it reaps the processes that daemons
 # leave orphaned (waitpid(-1) on SIGCHLD) and passes TERM/INT on to the
-# command.
+# command. --kill-child: should unshare itself be killed, so is bash, and
+# with it the whole namespace. The command reads this script's stdin (a
+# caller can keep a session alive with `cat` and end it by closing it).
 # shellcheck disable=SC2016 # expanded by the inner bash
-exec unshare --mount --pid --fork --propagation private bash -c '
+exec unshare --mount --pid --fork --kill-child --propagation private bash -c '
 set -euo pipefail
 root=$1; nbinds=$2; shift 2
 mount -t proc proc "$root/proc"
@@ -55,7 +57,9 @@ while [ "$nbinds" -gt 0 ]; do
   mount --bind "$src" "$root$dst"
   [ "$kind" = --bind ] || mount -o remount,bind,ro "$root$dst"
 done
-chroot "$root" "$@" &
+# (An asynchronous command would read /dev/null: give it our stdin.)
+exec 3<&0
+chroot "$root" "$@" <&3 3<&- &
 child=$!
 trap "kill -TERM $child 2>/dev/null || true" TERM INT
 rc=0
