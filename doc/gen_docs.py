@@ -2,14 +2,15 @@
 """Generates the plugin's reference documentation from doc/reference.json.
 
     python3 doc/gen_docs.py            # rewrite doc/collectd-dovecot.5 and
-                                       # the GENERATED blocks of README.md
+                                       # the GENERATED blocks of doc/*.md
     python3 doc/gen_docs.py --check    # exit 1 when they are out of date
     python3 doc/gen_docs.py --check --schema build/tests/dva_options
                                        # ... or when the option schema (as
                                        # that program prints it) and
                                        # reference.json disagree
 
-One source, so the manual page and the README tables never disagree. The
+One source, so the manual page and the tables of doc/configuration.md and
+doc/metrics.md never disagree. The
 markup of reference.json is described in its "_comment".
 """
 
@@ -23,7 +24,6 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SOURCE = os.path.join(HERE, "reference.json")
-README = os.path.join(ROOT, "README.md")
 REGEN = "python3 doc/gen_docs.py"
 
 _SPAN = re.compile(r"`([^`]+)`|\*([^*\s][^*]*)\*")
@@ -226,10 +226,12 @@ def md_paragraphs(texts):
     return out
 
 
-README_BLOCKS = {
-    "options": md_options,
-    "values": md_values,
-    "notifications": lambda ref: md_paragraphs(ref["notifications"]),
+# Each generated Markdown block and the page (below the top folder) it
+# lives in.
+MD_BLOCKS = {
+    "options": ("doc/configuration.md", md_options),
+    "values": ("doc/metrics.md", md_values),
+    "notifications": ("doc/metrics.md", lambda ref: md_paragraphs(ref["notifications"])),
 }
 
 
@@ -240,14 +242,17 @@ def marker(name, end=False):
             % (name, REGEN))
 
 
-def render_readme(ref, text):
-    for name, fn in README_BLOCKS.items():
+def render_page(ref, page, text):
+    """The page's text with its GENERATED blocks filled in."""
+    for name, (where, fn) in MD_BLOCKS.items():
+        if where != page:
+            continue
         begin, end = marker(name), marker(name, end=True)
         pat = re.compile(r"<!-- BEGIN GENERATED %s[^\n]*-->\n.*?%s" % (name, re.escape(end)),
                          re.S)
         if not pat.search(text):
-            raise SystemExit("README.md has no GENERATED %s block: put the two lines\n"
-                             "%s\n%s\nwhere the %s belong" % (name, begin, end, name))
+            raise SystemExit("%s has no GENERATED %s block: put the two lines\n"
+                             "%s\n%s\nwhere the %s belong" % (page, name, begin, end, name))
         body = "\n".join(fn(ref))
         text = pat.sub(lambda _m: begin + "\n" + body + "\n" + end, text, count=1)
     return text
@@ -271,14 +276,14 @@ def schema_problems(ref, lister):
         if name.lower() in documented:
             continue
         stub = {"name": name, "type": "TYPE", "default": "DEFAULT", "example": example,
-                "summary": "ONE LINE for the README table (%s)" % expected,
+                "summary": "ONE LINE for the options table (%s)" % expected,
                 "details": ["PARAGRAPH(S) for the man page: what it does, when to use it."]}
         problems.append(
             "option %s is in the schema (lib/src/settings.c) but not documented.\n"
             "  Add to an option group of doc/reference.json (replace the CAPITALS):\n"
             "    %s,\n"
             "  then run `%s` and commit doc/reference.json, doc/collectd-dovecot.5 "
-            "and README.md." % (name, json.dumps(stub, ensure_ascii=False), REGEN))
+            "and doc/configuration.md." % (name, json.dumps(stub, ensure_ascii=False), REGEN))
     for key, name in documented.items():
         if key not in in_schema:
             problems.append(
@@ -321,8 +326,10 @@ def main():
     tool = ref["check_tool"]
     outputs = {os.path.join(HERE, "%s.%s" % (ref["name"], ref["section"])): man_page(ref),
                os.path.join(HERE, "%s.%s" % (tool["name"], tool["section"])): tool_page(ref)}
-    with open(README, encoding="utf-8") as f:
-        outputs[README] = render_readme(ref, f.read())
+    for page in sorted({where for where, _ in MD_BLOCKS.values()}):
+        path = os.path.join(ROOT, page)
+        with open(path, encoding="utf-8") as f:
+            outputs[path] = render_page(ref, page, f.read())
 
     problems = schema_problems(ref, args.schema) if args.schema else []
     if args.tool:

@@ -7,7 +7,10 @@
 
 void dvp_versions_init(dvp_versions *v, dva_generation configured, dvp_logger *log)
 {
-    *v = (dvp_versions){.configured = configured, .current = configured, .log = log};
+    *v = (dvp_versions){.configured = configured,
+                        .current = configured,
+                        .known = configured,
+                        .log = log};
 }
 
 static void log_unsupported(dvp_versions *v, const char *key, const char *what,
@@ -36,16 +39,30 @@ static void report_oldstats(dvp_versions *v, size_t scope, const dva_scrape_step
 
 dva_generation dvp_versions_after_read(dvp_versions *v, const dva_scrape_result *r)
 {
-    bool switching = v->configured == DVA_GEN_AUTO && r->observed != DVA_GEN_AUTO &&
-                     r->observed != v->current;
+    bool auto_ = v->configured == DVA_GEN_AUTO;
+    bool switching = auto_ && r->observed != DVA_GEN_AUTO && r->observed != v->known;
     if (switching) {
-        dvp_log(v->log, LOG_INFO,
-                "the server answers like Dovecot %s (seen in the reply to %s); using "
-                "its commands from the next read (DovecotVersion pins it)",
-                dva_generation_name(r->observed),
-                r->observed_by != NULL ? r->observed_by : "a command");
-        v->current = r->observed;
+        if (v->known == DVA_GEN_AUTO)
+            dvp_log(v->log, LOG_INFO,
+                    "the server answers like Dovecot %s (seen in the reply to %s); "
+                    "using its commands (DovecotVersion pins it)",
+                    dva_generation_name(r->observed),
+                    r->observed_by != NULL ? r->observed_by : "a command");
+        else
+            dvp_log(v->log, LOG_INFO,
+                    "the server now answers like Dovecot %s, no longer like %s (seen "
+                    "in the reply to %s); using its commands (DovecotVersion pins it)",
+                    dva_generation_name(r->observed), dva_generation_name(v->known),
+                    r->observed_by != NULL ? r->observed_by : "a command");
+        v->known = r->observed;
     }
+    if (auto_ && r->observed != DVA_GEN_AUTO)
+        v->current = r->observed;
+    else if (auto_ && (!r->up || r->generation_doubtful))
+        /* It may come back as another generation (an upgrade restarts it),
+         * or a per-user reply did not fit the generation used: the next
+         * read asks again before its per-user requests. */
+        v->current = DVA_GEN_AUTO;
     log_unsupported(v, "unsupported:stats", "stats dump", &r->stats_step);
     for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++) {
         char key[48];

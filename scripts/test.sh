@@ -11,9 +11,12 @@ scripts/install-deps.sh
 jobs=$(nproc)
 cmake -S . -B build -DDVA_WERROR=ON
 cmake --build build -j"$jobs"
-# This pass includes integration.valgrind_e2e: the e2e tests once more with
-# collectd under valgrind (any memory error or definite leak fails it);
-# ctest runs it beside the other tests.
+# The real-Dovecot tests run once per generation of DVA_TEST_GENERATIONS
+# (default 2.3 and 2.4; a Dovecot of the other Debian release comes from a
+# cached Debian root, scripts/debian-root.sh, built on first use). This pass
+# includes integration.valgrind_e2e.<generation>: the e2e tests once more
+# with collectd under valgrind (any memory error or definite leak fails
+# it); ctest runs them beside the other tests.
 ctest --test-dir build --output-on-failure -j"$jobs"
 
 cmake -S . -B build-asan -DDVA_WERROR=ON -DDVA_SANITIZE=ON

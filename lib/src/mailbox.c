@@ -1,4 +1,8 @@
-/* `mailbox status -A <fields> <mask>` (doveadm/doveadm-mail-mailbox-status.c).
+/* `mailbox status [-A] <fields> <mask>`
+ * (doveadm/doveadm-mail-mailbox-status.c). With -A the rows start with the
+ * username; without it they are the request user's (command.h,
+ * dva_user_rows). The fields are always named, never `all`, whose columns
+ * grow between releases (2.4.2 adds `deleted`).
  *
  * Dovecot prints the status fields in its own fixed order, whatever order
  * they were asked in, and merges repeats (checked on 2.3.19.1: asking for
@@ -41,7 +45,7 @@ bool dva_mailbox_field_valid(const char *field)
 }
 
 int dva_mailbox_command(dva_command *cmd, const char *const *fields, size_t nfields,
-                        const char *mask, dva_error *err)
+                        const char *mask, dva_user_rows rows, dva_error *err)
 {
     char q[DVA_QUOTE_MAX];
     int prev = -1;
@@ -111,33 +115,37 @@ int dva_mailbox_command(dva_command *cmd, const char *const *fields, size_t nfie
     char *mask_copy = cmd->storage + pos;
     memcpy(mask_copy, mask, mask_len + 1);
 
-    cmd->argv[0] = "mailbox status";
-    cmd->argv[1] = "-A";
-    cmd->argv[2] = cmd->storage;
-    cmd->argv[3] = mask_copy;
-    cmd->argc = 4;
-    cmd->ncols = 2 + nfields;
+    bool named = rows == DVA_ROWS_NAMED;
+    cmd->argv[cmd->argc++] = "mailbox status";
+    if (named)
+        cmd->argv[cmd->argc++] = "-A";
+    cmd->argv[cmd->argc++] = cmd->storage;
+    cmd->argv[cmd->argc++] = mask_copy;
+    cmd->ncols = (named ? 2 : 1) + nfields;
     return 0;
 }
 
-static int decode_row(const dva_reply *reply, size_t r, size_t nfields,
+/* named: column 0 is the username; else the row is expected_user's. */
+static int decode_row(const dva_reply *reply, size_t r, size_t nfields, bool named,
                       const char *expected_user, dva_mailbox_row *row, dva_error *err)
 {
+    size_t first = named ? 1 : 0; /* the mailbox column */
 
-    row->user = dva_decode_row_user(reply, r, WHAT, expected_user, err);
+    row->user =
+        named ? dva_decode_row_user(reply, r, WHAT, expected_user, err) : expected_user;
     if (row->user == NULL)
         return -1;
-    row->mailbox = dva_decode_cstr(reply, r, 1, true, WHAT, "mailbox", err);
+    row->mailbox = dva_decode_cstr(reply, r, first, true, WHAT, "mailbox", err);
     if (row->mailbox == NULL)
         return -1;
     for (size_t i = 0; i < nfields; i++) {
-        const char *v = dva_reply_cstr(reply, r, 2 + i);
+        const char *v = dva_reply_cstr(reply, r, first + 1 + i);
         if (i == nfields - 1 && v != NULL && strcmp(v, "never") == 0) {
             row->values[i] = 0; /* firstsaved of a mailbox never saved to */
             continue;
         }
-        if (dva_decode_u64(reply, r, 2 + i, WHAT, "status field", &row->values[i],
-                           err) < 0)
+        if (dva_decode_u64(reply, r, first + 1 + i, WHAT, "status field",
+                           &row->values[i], err) < 0)
             return -1;
     }
     return 0;
@@ -157,7 +165,13 @@ int dva_mailbox_decode(const dva_reply *reply, size_t nfields,
                         "A mailbox status reply has 1 to %d fields, not %zu.",
                         DVA_MAILBOX_MAX_FIELDS, nfields);
     }
-    if (dva_decode_check_reply(reply, 2 + nfields, WHAT, err) < 0)
+    /* The width the request asked for tells the form. */
+    bool named = reply == NULL || reply->ncols != 1 + nfields;
+    if (!named && expected_user == NULL)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "A " WHAT " reply without a username column needs the user "
+                        "it was asked for.");
+    if (dva_decode_check_reply(reply, (named ? 2 : 1) + nfields, WHAT, err) < 0)
         return -1;
     size_t nrows = dva_reply_rows(reply);
     dva_mailbox_row *rows = dva_calloc_rows(nrows, sizeof(*rows), &nomem);
@@ -165,7 +179,7 @@ int dva_mailbox_decode(const dva_reply *reply, size_t nfields,
         return dva_fail(err, DVA_ERR_NOMEM, "Out of memory for %zu mailbox rows.",
                         nrows);
     for (size_t r = 0; r < nrows; r++) {
-        if (decode_row(reply, r, nfields, expected_user, &rows[r], err) < 0) {
+        if (decode_row(reply, r, nfields, named, expected_user, &rows[r], err) < 0) {
             free(rows);
             return -1;
         }

@@ -1,7 +1,8 @@
-/* `quota get -A` (plugins/quota/doveadm-quota.c). Per resource the server
+/* `quota get` (plugins/quota/doveadm-quota.c). Per resource the server
  * prints: root name, type, then value limit percent as numbers when there
  * is a limit, "value - 0" when there is none, and "error error error" when
- * it could not compute the resource. -A adds the username in front. */
+ * it could not compute the resource. -A (and -F) add the username in
+ * front: 6 columns; without them a row has 5 and is the request user's. */
 #include "doveadm/quota.h"
 
 #include <stdlib.h>
@@ -11,13 +12,16 @@
 
 #define WHAT "quota get"
 
-void dva_quota_command(dva_command *cmd)
+void dva_quota_command(dva_command *cmd, dva_user_rows rows)
 {
     memset(cmd, 0, sizeof(*cmd));
     cmd->argv[0] = "quota get";
-    cmd->argv[1] = "-A";
-    cmd->argc = 2;
-    cmd->ncols = DVA_QUOTA_NCOLS;
+    cmd->argc = 1;
+    cmd->ncols = DVA_QUOTA_NCOLS_PLAIN;
+    if (rows == DVA_ROWS_NAMED) {
+        cmd->argv[cmd->argc++] = "-A";
+        cmd->ncols = DVA_QUOTA_NCOLS;
+    }
 }
 
 /* The cell equals the literal word. */
@@ -36,24 +40,30 @@ static dva_quota_type quota_type(const dva_cell *name)
     return DVA_QUOTA_OTHER;
 }
 
-/* expected_len: strlen(expected_user), once per reply. */
-static int decode_row(const dva_reply *reply, size_t r, const char *expected_user,
-                      size_t expected_len, dva_quota_row *row, dva_error *err)
+/* expected_len: strlen(expected_user), once per reply. named: the row
+ * starts with a username column (6 columns), else it is expected_user's. */
+static int decode_row(const dva_reply *reply, size_t r, bool named,
+                      const char *expected_user, size_t expected_len,
+                      dva_quota_row *row, dva_error *err)
 {
     dva_cell c[DVA_QUOTA_NCOLS];
     static const char *const names[] = {"value", "limit", "percent"};
-    const dva_cell *user = &c[0], *root = &c[1], *type = &c[2], *cells = &c[3];
+    const dva_cell *user = &c[0];
+    const dva_cell *root = &c[named ? 1 : 0], *type = root + 1, *cells = root + 2;
 
-    if (!dva_decode_row_cells(reply, r, DVA_QUOTA_NCOLS, c))
+    if (!dva_decode_row_cells(reply, r, named ? DVA_QUOTA_NCOLS : DVA_QUOTA_NCOLS_PLAIN,
+                              c))
         return dva_fail(err, DVA_ERR_DECODE,
                         "Row %zu of the " WHAT " reply has no username column.", r + 1);
     /* Checked in column order: the first fault of a row is the one named. */
-    if (dva_decode_check_cell(reply, user, r, true, WHAT, "username", err) < 0 ||
-        dva_decode_cell_user(user, r, WHAT, expected_user, expected_len, err) < 0 ||
-        dva_decode_check_cell(reply, root, r, false, WHAT, "quota root", err) < 0 ||
+    if (named &&
+        (dva_decode_check_cell(reply, user, r, true, WHAT, "username", err) < 0 ||
+         dva_decode_cell_user(user, r, WHAT, expected_user, expected_len, err) < 0))
+        return -1;
+    if (dva_decode_check_cell(reply, root, r, false, WHAT, "quota root", err) < 0 ||
         dva_decode_check_cell(reply, type, r, true, WHAT, "type", err) < 0)
         return -1;
-    row->user = user->s;
+    row->user = named ? user->s : expected_user;
     row->root = root->s;
     row->type_name = type->s;
     row->type = quota_type(type);
@@ -98,10 +108,18 @@ int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quot
      * -TEMPFAIL: such a reply is decoded so the failing resources show. */
     bool tempfail =
         reply != NULL && reply->status == DVA_STATUS_TEMPFAIL && reply->nvalues > 0;
+    /* The width the request asked for tells the form (dva_quota_command());
+     * plain rows name nobody, so they need the user they are for. */
+    bool named = reply == NULL || reply->ncols != DVA_QUOTA_NCOLS_PLAIN;
+    if (!named && expected_user == NULL)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "A " WHAT " reply without a username column needs the user "
+                        "it was asked for.");
+    size_t ncols = named ? DVA_QUOTA_NCOLS : DVA_QUOTA_NCOLS_PLAIN;
     if (tempfail) {
-        if (dva_decode_check_shape(reply, DVA_QUOTA_NCOLS, WHAT, err) < 0)
+        if (dva_decode_check_shape(reply, ncols, WHAT, err) < 0)
             return -1;
-    } else if (dva_decode_check_reply(reply, DVA_QUOTA_NCOLS, WHAT, err) < 0) {
+    } else if (dva_decode_check_reply(reply, ncols, WHAT, err) < 0) {
         return -1;
     }
     size_t nrows = dva_reply_rows(reply);
@@ -111,7 +129,8 @@ int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quot
     bool any_error = false;
     size_t expected_len = expected_user != NULL ? strlen(expected_user) : 0;
     for (size_t r = 0; r < nrows; r++) {
-        if (decode_row(reply, r, expected_user, expected_len, &rows[r], err) < 0) {
+        if (decode_row(reply, r, named, expected_user, expected_len, &rows[r], err) <
+            0) {
             free(rows);
             return -1;
         }

@@ -32,6 +32,7 @@ typedef enum {
     JOB_OLDSTATS,  /* mask: the scope */
     JOB_QUOTA_ALL, /* 2.4: `quota get -A` iterated by the server */
     JOB_SCAN,      /* `quota get -F FILE`; mask: the chunk */
+    JOB_PROBE,     /* tells the generation before per-user requests */
 } job_kind;
 
 typedef struct {
@@ -77,6 +78,9 @@ typedef struct {
     dva_strset user_set;
     dva_result res;
     dva_generation_evidence evidence;
+    /* The generation this read speaks to: the plan's, or (auto) what the
+     * probe told before the first per-user request; AUTO if it could not. */
+    dva_generation gen;
     bool scan;           /* quota by server-side scans */
     bool scans_started;  /* once every user is known */
     chunk *chunks;       /* result->nscans of them */
@@ -217,6 +221,8 @@ static void fail_job(scrape *s, const job *j, const dva_error *err)
             fail_step(&s->result->users[c->users[i]].quota_step, err);
         break;
     }
+    case JOB_PROBE: /* the per-user requests go in the generation-safe form */
+        break;
     }
 }
 
@@ -244,7 +250,7 @@ static int send_job(scrape *s, conn *cn, size_t index)
         }
         break;
     case JOB_QUOTA:
-        dva_quota_command(&cmd);
+        dva_quota_command(&cmd, dva_generation_user_rows(s->gen));
         user = job_user(s, j)->name;
         break;
     case JOB_SCAN:
@@ -256,7 +262,8 @@ static int send_job(scrape *s, conn *cn, size_t index)
         break;
     case JOB_MAILBOX:
         if (dva_mailbox_command(&cmd, s->mb_fields, s->n_mb_fields,
-                                s->mb_masks[j->mask], &err) < 0) {
+                                s->mb_masks[j->mask], dva_generation_user_rows(s->gen),
+                                &err) < 0) {
             fail_job(s, j, &err);
             return 0;
         }
@@ -267,7 +274,10 @@ static int send_job(scrape *s, conn *cn, size_t index)
         break;
     case JOB_QUOTA_ALL:
         /* Server-wide: no username, the server iterates every user. */
-        dva_quota_command(&cmd);
+        dva_quota_command(&cmd, DVA_ROWS_NAMED);
+        break;
+    case JOB_PROBE:
+        dva_generation_probe_command(&cmd);
         break;
     }
     dva_request req = dva_command_request(&cmd, user, job_tag(index));
@@ -278,22 +288,24 @@ static int send_job(scrape *s, conn *cn, size_t index)
     return 0;
 }
 
-/* A server-wide command on a fresh connection of its own. */
-static void start_solo(scrape *s, job_kind kind, size_t mask)
+/* A server-wide command on a fresh connection of its own; true if sent. */
+static bool start_solo(scrape *s, job_kind kind, size_t mask)
 {
     long index = add_job(s, (job){.kind = kind, .mask = mask});
     conn *cn = index < 0 ? NULL : open_conn(s, false);
     if (cn != NULL) {
-        if (send_job(s, cn, (size_t)index) == 0 &&
-            (kind == JOB_USERS || kind == JOB_QUOTA_ALL))
+        if (send_job(s, cn, (size_t)index) < 0)
+            return false;
+        if (kind == JOB_USERS || kind == JOB_QUOTA_ALL)
             s->masks_pending++;
-        return;
+        return true;
     }
     dva_error err = s->result->down_reason;
     if (err.code == DVA_OK)
         dva_fail(&err, DVA_ERR_NOMEM, "could not open a connection");
     job j = {.kind = kind, .mask = mask};
     fail_job(s, &j, &err);
+    return false;
 }
 
 /* The next open mail connection, opening one while fewer than asked. */
@@ -578,6 +590,8 @@ static const char *job_command_name(const scrape *s, const job *j)
     case JOB_OLDSTATS:
         return s->result->oldstats[j->mask].layout.gen == DVA_GEN_22 ? "stats dump"
                                                                      : "oldstats dump";
+    case JOB_PROBE:
+        return "oldstats dump";
     }
     return "";
 }
@@ -587,6 +601,16 @@ static void observe(scrape *s, const job *j)
     bool server_wide = j->kind != JOB_QUOTA && j->kind != JOB_MAILBOX;
     dva_generation_note(&s->evidence, job_command_name(s, j), server_wide,
                         &s->res.reply);
+}
+
+/* A per-user reply in the named form that does not decode may come from a
+ * server that iterates users for `-A`: a 2.3 known from an earlier read,
+ * upgraded to 2.4 since. Nothing of it is credited; the next read asks
+ * for the generation again. */
+static void doubt_generation(scrape *s)
+{
+    if (dva_generation_user_rows(s->gen) == DVA_ROWS_NAMED)
+        s->result->generation_doubtful = true;
 }
 
 /* ---- server-side quota scans ---- */
@@ -777,8 +801,10 @@ static void handle_success(scrape *s, const job *j, const char *where)
         dva_scrape_user *u = job_user(s, j);
         take_reply(s, &u->quota_reply);
         u->quota_step.attempted = true;
-        if (dva_quota_decode(&u->quota_reply, u->name, &u->quota, &err) < 0)
+        if (dva_quota_decode(&u->quota_reply, u->name, &u->quota, &err) < 0) {
             decode_failed(&u->quota_step, &err, where, "quota get", u->name);
+            doubt_generation(s);
+        }
         break;
     }
     case JOB_MAILBOX: {
@@ -786,16 +812,53 @@ static void handle_success(scrape *s, const job *j, const char *where)
         take_reply(s, &u->mailbox_replies[j->mask]);
         u->mailbox_step.attempted = true;
         if (dva_mailbox_decode(&u->mailbox_replies[j->mask], s->n_mb_fields, u->name,
-                               &u->mailboxes[j->mask], &err) < 0)
+                               &u->mailboxes[j->mask], &err) < 0) {
             decode_failed(&u->mailbox_step, &err, where, "mailbox status", u->name);
+            doubt_generation(s);
+        }
         break;
     }
     case JOB_OLDSTATS:
         handle_oldstats(s, j->mask, where);
         break;
     case JOB_QUOTA_ALL: /* quota_all_done() */
+    case JOB_PROBE:     /* probe_done() */
         break;
     }
+}
+
+static void start_per_user(scrape *s);
+
+/* The per-user steps fail with err, nothing sent: the read's time ran
+ * out before they could start. */
+static void fail_per_user(scrape *s, const dva_error *err)
+{
+    const dva_scrape_plan *plan = s->plan;
+    record_down(s, err);
+    if (plan->nuser_masks > 0)
+        fail_step(&s->result->users_step, err);
+    for (size_t i = 0; i < plan->nusers; i++) {
+        long u = add_user(s, plan->users[i]);
+        if (u < 0)
+            continue;
+        if (plan->quota)
+            fail_step(&s->result->users[u].quota_step, err);
+        if (plan->mailbox)
+            fail_step(&s->result->users[u].mailbox_step, err);
+    }
+}
+
+/* The probe answered (or failed): the generation is what its reply and
+ * those before it showed, and the per-user requests start, unless the
+ * probe took the read's whole time. */
+static void probe_done(scrape *s)
+{
+    s->gen = dva_generation_decide(&s->evidence, NULL);
+    if (dva_now_ms() >= s->deadline && s->res.error.code != DVA_OK &&
+        s->res.error.code != DVA_ERR_COMMAND)
+        fail_per_user(s, &s->res.error);
+    else
+        start_per_user(s);
 }
 
 static void handle_result(scrape *s, const char *where)
@@ -813,6 +876,12 @@ static void handle_result(scrape *s, const char *where)
     }
     if (code == DVA_ERR_CONNECT)
         s->connect_failed = true;
+    if (kind == JOB_PROBE) {
+        /* A failed probe tells nothing; the per-user requests will say
+         * whether the server is down. */
+        probe_done(s);
+        return;
+    }
     if (kind == JOB_QUOTA_ALL && (code == DVA_OK || code == DVA_ERR_COMMAND)) {
         quota_all_done(s, j->mask, code, where);
     } else if (code == DVA_OK || (code == DVA_ERR_COMMAND && j->kind == JOB_SCAN)) {
@@ -966,6 +1035,30 @@ static void start_oldstats(scrape *s)
     }
 }
 
+/* The user lists, the configured users' requests and the scans. */
+static void start_per_user(scrape *s)
+{
+    const dva_scrape_plan *plan = s->plan;
+    bool quota_all = plan->quota && s->gen == DVA_GEN_24;
+    for (size_t m = 0; m < plan->nuser_masks; m++) {
+        /* 2.4 iterates all users itself: one request instead of
+         * `user *` and one request per user. */
+        if (quota_all && strcmp(plan->user_masks[m], "*") == 0) {
+            start_solo(s, JOB_QUOTA_ALL, m);
+            quota_all = false;
+            continue;
+        }
+        start_solo(s, JOB_USERS, m);
+    }
+    for (size_t i = 0; i < plan->nusers; i++) {
+        long u = add_user(s, plan->users[i]);
+        if (u >= 0)
+            queue_user_jobs(s, (size_t)u);
+    }
+    if (s->scan && s->masks_pending == 0)
+        start_scans(s);
+}
+
 static int check_plan(const dva_scrape_plan *p, dva_error *err)
 {
     if ((p->socket_path == NULL) == (p->host == NULL))
@@ -1016,12 +1109,13 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
         .mb_fields =
             plan->nmailbox_fields > 0 ? plan->mailbox_fields : default_mailbox_fields,
         .n_mb_fields = plan->nmailbox_fields > 0 ? plan->nmailbox_fields : 3,
+        .gen = plan->generation,
     };
     bool per_user = plan->quota || plan->mailbox;
     s.scan = plan->quota && plan->scan_dir != NULL && plan->socket_path != NULL;
-    /* Solo connections, the scans, the mail connections, and as many again
-     * for retries after a server process died. */
-    s.max_conns_opened = 2 + (per_user ? plan->nuser_masks : 0) +
+    /* Solo connections (with the probe), the scans, the mail connections,
+     * and as many again for retries after a server process died. */
+    s.max_conns_opened = 3 + (per_user ? plan->nuser_masks : 0) +
                          (s.scan ? s.mail_connections : 0) + 2 * s.mail_connections +
                          DVA_OLDSTATS_NSCOPES;
 
@@ -1041,26 +1135,10 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
     if (plan->who)
         start_solo(&s, JOB_WHO, 0);
     start_oldstats(&s);
-    if (per_user) {
-        bool quota_all = plan->quota && plan->generation == DVA_GEN_24;
-        for (size_t m = 0; m < plan->nuser_masks; m++) {
-            /* 2.4 iterates all users itself: one request instead of
-             * `user *` and one request per user. */
-            if (quota_all && strcmp(plan->user_masks[m], "*") == 0) {
-                start_solo(&s, JOB_QUOTA_ALL, m);
-                quota_all = false;
-                continue;
-            }
-            start_solo(&s, JOB_USERS, m);
-        }
-        for (size_t i = 0; i < plan->nusers; i++) {
-            long u = add_user(&s, plan->users[i]);
-            if (u >= 0)
-                queue_user_jobs(&s, (size_t)u);
-        }
-        if (s.scan && s.masks_pending == 0)
-            start_scans(&s);
-    }
+    /* DovecotVersion auto: the generation decides the per-user form, so it
+     * is asked first; the per-user requests start when it answers. */
+    if (per_user && (s.gen != DVA_GEN_AUTO || !start_solo(&s, JOB_PROBE, 0)))
+        start_per_user(&s);
     run_loop(&s);
 
     if (!result->up && s.connect_failed && plan->resolver != NULL)

@@ -17,9 +17,10 @@
  *   2.3.19): 2.4 or 2.2. `stats dump -f` tells them apart: it succeeds on
  *   2.4 and fails on 2.2 (whose `stats dump` wants a scope and has no -f).
  *   With no `stats dump -f` in the read, 2.4 is assumed.
- * Successful `stats dump -f`, `who` and `quota get` look the same on 2.3
- * and 2.4 and decide nothing: the 2.3 commands stay in use, and 2.4
- * understands them. */
+ * Successful `stats dump -f`, `who` and plain `quota get` look the same on
+ * 2.3 and 2.4 and decide nothing. `oldstats dump global` is therefore the
+ * probe (dva_generation_probe_command()) that DovecotVersion auto sends
+ * before any per-user request. */
 #include "doveadm/version.h"
 
 #include <string.h>
@@ -122,6 +123,20 @@ dva_generation dva_generation_decide(const dva_generation_evidence *ev, const ch
     if (by != NULL)
         *by = why;
     return g;
+}
+
+dva_user_rows dva_generation_user_rows(dva_generation gen)
+{
+    return gen == DVA_GEN_22 || gen == DVA_GEN_23 ? DVA_ROWS_NAMED : DVA_ROWS_PLAIN;
+}
+
+void dva_generation_probe_command(dva_command *cmd)
+{
+    memset(cmd, 0, sizeof(*cmd));
+    cmd->argv[0] = "oldstats dump";
+    cmd->argv[1] = "global";
+    cmd->argc = 2;
+    cmd->ncols = 0; /* only the status line matters */
 }
 
 const char *dva_status_hint(dva_status status)

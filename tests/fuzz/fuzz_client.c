@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         send_request(&r, &cmd, NULL);
         break;
     default:
-        dva_quota_command(&cmd);
+        dva_quota_command(&cmd, DVA_ROWS_NAMED);
         nquota = ((plan >> 4) & 3) + 1;
         late = (plan & 4) != 0 && nquota > 1;
         for (size_t i = 0; i < nquota - late; i++)

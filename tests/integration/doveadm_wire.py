@@ -2,7 +2,7 @@
 
 Used to capture real reply bytes and, later, by fake-server tests.  It does
 no decoding beyond finding where a reply ends; callers get raw bytes.
-See /work/shared/PROTOCOL.md for the protocol (sections 2-5 in particular).
+See doc/PROTOCOL.md for the protocol (sections 2-5 in particular).
 
     from doveadm_wire import DoveadmWire, request
     with DoveadmWire.unix("/path/run/doveadm-server") as w:

@@ -13,6 +13,13 @@ from collectd_fixture import CollectdDaemon
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _BUILD = os.path.join(_HERE, "..", "..", "build")
 
+# Directories the plugin (or the check tool) and a Dovecot on the same
+# machine must both see: the default QuotaScanDir (README: /run), where the
+# server-side quota scan writes the user list whose path it sends to the
+# server.  A fixture Dovecot in a Debian root gets them bind-mounted
+# (DovecotServer(shared_dirs=...)).
+PLUGIN_SHARED_DIRS = ("/run",)
+
 
 def plugin_path():
     """The dovecot.so under test: $DVA_PLUGIN, else build/plugin/dovecot.so."""

@@ -1,5 +1,10 @@
 """A scripted doveadm server replaying what Dovecot 2.2 and 2.4 send, for
-the behaviour the real Dovecot 2.3 of the tests cannot show.
+the behaviour no real server of the tests can show: all of 2.2 (no 2.2 is
+packaged for any Debian the tests run on), and of 2.4 only what a real
+2.4.1 cannot be made to show here (the status codes CHANGED, EXPIRED and
+REFERRAL, alternative username columns of `who -1`, a server that does not
+iterate users). Everything else of 2.4 is tested against a real 2.4.1
+(dovecot_fixture.py, generation "2.4").
 
     with FakeDoveadm("2.4") as f:
         ... f.socket ...            # a UNIX socket path (pre-authenticated)
@@ -36,11 +41,11 @@ Both generations
 - `who -1`: username, service, pid, ip, dest_ip, then one column per
   alternative username field (doveadm-who.c, cmd_who(): headers "dest_ip"
   and iter->alt_username_fields); this fake has one ("master_user").
-- `quota get -A` with an empty username: the server iterates every user
-  and prints the username column first (PROTOCOL.md section 6.3: "In 2.4,
-  -A makes the server iterate all users itself"; the row shape is 2.3's
-  `quota get -A`, tests/data/captures/quota_alice.bin); with a username,
-  that user's rows. Not checked against a real 2.4 here.
+- `quota get -A`, with or without a username: the server iterates every
+  user and prints the username column first; `quota get` without -A: the
+  request user's rows, 5 columns. `mailbox status` the same way. As a
+  real 2.4.1 answers (doc/PROTOCOL.md section 9, checked by
+  test_lib.py against the real 2.4).
 - Status codes CHANGED, EXPIRED and "REFERRAL user@host" (doveadm-util.c
   exit_code_strings; client-connection-tcp.c doveadm_cmd_server_post()
   prints "\\n-REFERRAL %s\\n"): users "changed@...", "expired@..." and
@@ -216,6 +221,8 @@ class FakeDoveadm:
             return b"\n-75\n" if gen22 else b"\n-USAGE\n"
         if name == "quota get":
             return self._quota(user, args)
+        if name == "mailbox status":
+            return self._mailbox(user, args)
         if name == "user" and args == ["*"]:
             # The shape 2.3 sends (tests/data/captures/user_list.bin: one JSON
             # value, no trailing TAB); assumed the same on 2.2 and 2.4.
@@ -235,21 +242,43 @@ class FakeDoveadm:
             values += [100 + i] * (GEN22_FIELDS - 2)
         return values
 
-    def _quota(self, user, args):
-        if args != ["-A"]:
-            return b"\n-USAGE\n"
+    def _users_for(self, user, all_users):
+        """The users a mail command answers for, or a failure status."""
         gen22 = self.generation == "2.2"
         if not gen22 and user in SPECIAL_24:
             return b"\n" + SPECIAL_24[user].encode() + b"\n"
-        if user == "" and not gen22 and self.all_users_quota:
-            names = sorted(self.users)  # 2.4: the server iterates every user
-        elif user in self.users:
-            names = [user]
-        else:
-            return b"\n-67\n" if gen22 else b"\n-NOUSER\n"
+        if all_users and not gen22 and self.all_users_quota:
+            return sorted(self.users)  # 2.4: -A iterates every user
+        if user in self.users:
+            return [user]
+        return b"\n-67\n" if gen22 else b"\n-NOUSER\n"
+
+    def _quota(self, user, args):
+        if args not in ([], ["-A"]):
+            return b"\n-USAGE\n"
+        named = args == ["-A"]
+        names = self._users_for(user, named)
+        if isinstance(names, bytes):
+            return names
         values = []
         for name in names:
             kib, klimit, msgs, mlimit = self.users[name]
-            values += [name, "User quota", "STORAGE", kib, klimit, kib * 100 // klimit,
-                       name, "User quota", "MESSAGE", msgs, mlimit, msgs * 100 // mlimit]
+            values += ([name] if named else []) + [
+                "User quota", "STORAGE", kib, klimit, kib * 100 // klimit]
+            values += ([name] if named else []) + [
+                "User quota", "MESSAGE", msgs, mlimit, msgs * 100 // mlimit]
+        return reply(values)
+
+    def _mailbox(self, user, args):
+        """`mailbox status [-A] "messages unseen vsize" INBOX` only."""
+        named = args[:1] == ["-A"]
+        if (args[1:] if named else args) != ["messages unseen vsize", "INBOX"]:
+            return b"\n-USAGE\n"
+        names = self._users_for(user, named)
+        if isinstance(names, bytes):
+            return names
+        values = []
+        for name in names:
+            msgs = self.users[name][2]
+            values += ([name] if named else []) + ["INBOX", msgs, msgs // 2, msgs * 5000]
         return reply(values)

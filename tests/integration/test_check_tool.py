@@ -1,4 +1,5 @@
-"""dovecot-collectd-check ($DVA_CHECK) against a real private Dovecot: the
+"""dovecot-collectd-check ($DVA_CHECK) against a real private Dovecot (2.3 or
+2.4: the fixture's generation, $DVA_DOVECOT_GENERATION): the
 table, PUTVAL and Nagios outputs, the exit status (0 OK, 1 WARNING,
 2 CRITICAL, 3 UNKNOWN), configuration files in collectd syntax, and that
 its identifiers are the ones a real collectd gets from the plugin
@@ -23,7 +24,7 @@ if _HERE not in sys.path:
 
 from collectd_fixture import CollectdDaemon, dovecot_block  # noqa: E402
 from dovecot_fixture import DovecotServer  # noqa: E402
-from e2e_util import plugin_path, write_password_file  # noqa: E402
+from e2e_util import PLUGIN_SHARED_DIRS, plugin_path, write_password_file  # noqa: E402
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -43,7 +44,7 @@ class CheckToolTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.d = DovecotServer(tcp=True)
+        cls.d = DovecotServer(tcp=True, shared_dirs=PLUGIN_SHARED_DIRS)
         cls.d.start()
         cls.imap = cls.d.imap_login(ALICE)
         cls.pwfile = write_password_file(cls.d.root_dir, cls.d.password)

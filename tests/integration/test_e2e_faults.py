@@ -1,5 +1,6 @@
 """End to end, faults a real Dovecot shows: a real collectd 5.12 with the
-dovecot.so under test ($DVA_PLUGIN) reads a real private Dovecot 2.3 over
+dovecot.so under test ($DVA_PLUGIN) reads a real private Dovecot (2.3 or
+2.4: the fixture's generation, $DVA_DOVECOT_GENERATION) over
 TCP with a password while the test restarts Dovecot between reads, or
 stops it for several reads and starts it again (same socket, same ports,
 same mail).  collectd must keep running, values must resume by themselves,

@@ -1,5 +1,6 @@
 """End to end over TLS: a real collectd loads the dovecot.so under test
-($DVA_PLUGIN) and reads a real Dovecot 2.3 over a `ssl = yes` listener and
+($DVA_PLUGIN) and reads a real Dovecot (2.3 or 2.4: the fixture's
+generation) over a `ssl = yes` listener and
 over STARTTLS, with a CA and certificates the fixture makes with openssl.
 A wrong CA is reported (bool-up 0, one FAILURE naming the cause), and a
 password to a non-loopback host without TLS stops collectd at start-up.

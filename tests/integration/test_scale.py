@@ -1,6 +1,7 @@
-"""Reading many users' quota against a real private Dovecot 2.3.19: the fast
-paths must give exactly the values of the slow path (one `quota get` per
-user), and a read must end when its work is done, not at its Timeout.
+"""Reading many users' quota against a real private Dovecot (2.3.19 or 2.4.1:
+the fixture's generation): the fast paths must give exactly the values of
+the slow path (one `quota get` per user), and a read must end when its work
+is done, not at its Timeout.
 
 One Dovecot for the class: the default users (alice .. erin, with dave's
 broken quota backend) plus BULK users with no mail.  Run with ctest (sets
@@ -9,6 +10,7 @@ test_scale  (from tests/integration/, as root).
 """
 
 import os
+import shutil
 import subprocess
 import tempfile
 import sys
@@ -45,15 +47,24 @@ class ScaleTest(unittest.TestCase):
     def setUpClass(cls):
         users = {u: dict(s) for u, s in DEFAULT_USERS.items()}
         users.update(bulk_users(BULK))
-        cls.d = DovecotServer(users=users, metrics=False)
-        cls.d.start()
-        cls.all_users = sorted(users)
         # The scan's private directory, as the plugin makes it (mkdtemp).
-        cls.scan_dir = tempfile.mkdtemp(prefix="scan-", dir=cls.d.root_dir)
+        # The server reads the user list the client writes there at the
+        # path the client sends: shared with a server in a Debian root.
+        cls.scan_dir = tempfile.mkdtemp(prefix="dvtest-scan-")
+        cls.d = DovecotServer(users=users, metrics=False, shared_dirs=[cls.scan_dir])
+        try:
+            cls.d.start()
+        except BaseException:
+            shutil.rmtree(cls.scan_dir, ignore_errors=True)
+            raise
+        cls.all_users = sorted(users)
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.stop()
+        try:
+            cls.d.stop()
+        finally:
+            shutil.rmtree(cls.scan_dir, ignore_errors=True)
 
     def query(self, *args, timeout_ms=TIMEOUT_MS):
         cmd = [DVA_QUERY, "--socket", self.d.doveadm_socket, "--timeout-ms",

@@ -257,6 +257,33 @@ static char *capture_bytes(const char *name, size_t *len)
     return dva_test_read_data(path, len);
 }
 
+/* The captured reply to a named (-A) request in the plain form of a request
+ * without -A: the first of every ncols values (the username) dropped, as
+ * a real 2.3.19.1 and 2.4.1 answer (quota_alice_noA.bin is such a reply).
+ * Values never hold a raw TAB or LF (they are escaped). */
+static char *drop_user_column(char *reply, size_t *len, size_t ncols)
+{
+    /* The values end at the LF before the status line ("\n+\n"). */
+    size_t end = *len > 0 ? *len - 1 : 0;
+    while (end > 0 && reply[end - 1] != '\n')
+        end--;
+    if (end > 0)
+        end--;
+    size_t out = 0, value = 0;
+    for (size_t i = 0, start = 0; i < end; i++) {
+        if (reply[i] != '\t')
+            continue;
+        if (value++ % ncols != 0) {
+            memmove(reply + out, reply + start, i + 1 - start);
+            out += i + 1 - start;
+        }
+        start = i + 1;
+    }
+    memmove(reply + out, reply + end, *len - end);
+    *len = out + *len - end;
+    return reply;
+}
+
 char *tu_good_reply(const char *line, size_t *len)
 {
     const char *user = strchr(line, '\t');
@@ -274,6 +301,9 @@ char *tu_good_reply(const char *line, size_t *len)
         return capture_bytes("who.bin", len);
     if (strcmp(cmd, "user\t*") == 0)
         return capture_bytes("user_list.bin", len);
+    /* A real 2.3's answer to the generation probe of DovecotVersion auto. */
+    if (strcmp(cmd, "oldstats dump\tglobal") == 0)
+        return capture_bytes("oldstats_global.bin", len);
     char local[64] = "";
     const char *at = memchr(user, '@', ulen);
     if (at != NULL && (size_t)(at - user) < sizeof(local))
@@ -283,10 +313,13 @@ char *tu_good_reply(const char *line, size_t *len)
          strcmp(local, "carol") == 0 || strcmp(local, "dave") == 0)) {
         char name[64];
         snprintf(name, sizeof(name), "quota_%s.bin", local);
-        return capture_bytes(name, len);
+        char *reply = capture_bytes(name, len);
+        return strstr(cmd, "\t-A") != NULL ? reply : drop_user_column(reply, len, 6);
     }
-    if (strncmp(cmd, "mailbox status", 14) == 0 && strcmp(local, "alice") == 0)
-        return capture_bytes("mailbox_status_alice.bin", len);
+    if (strncmp(cmd, "mailbox status", 14) == 0 && strcmp(local, "alice") == 0) {
+        char *reply = capture_bytes("mailbox_status_alice.bin", len);
+        return strstr(cmd, "\t-A") != NULL ? reply : drop_user_column(reply, len, 5);
+    }
     char *fail = strdup("\n-\n");
     assert_non_null(fail);
     *len = 3;

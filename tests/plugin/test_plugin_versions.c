@@ -136,6 +136,47 @@ static void test_detection_and_logs(void **state)
     assert_int_equal(dvp_versions_after_read(&pinned, &f->result), DVA_GEN_23);
 }
 
+/* auto asks again after a read that found the server down, or whose
+ * per-user replies did not fit the generation used; the same generation
+ * found again is not logged again, an upgrade is, once. */
+static void test_asked_again_after_down_or_doubt(void **state)
+{
+    fixture *f = *state;
+    dvp_versions v;
+    dvp_versions_init(&v, DVA_GEN_AUTO, &f->log);
+    f->result.up = true;
+    f->result.observed = DVA_GEN_23;
+    f->result.observed_by = "oldstats dump";
+    assert_int_equal(dvp_versions_after_read(&v, &f->result), DVA_GEN_23);
+    f->result.observed = DVA_GEN_AUTO;
+    assert_int_equal(dvp_versions_after_read(&v, &f->result), DVA_GEN_23);
+
+    f->result.up = false; /* down: the next read asks again */
+    assert_int_equal(dvp_versions_after_read(&v, &f->result), DVA_GEN_AUTO);
+    f->result.up = true;
+    f->result.observed = DVA_GEN_23; /* back, still 2.3: nothing logged */
+    assert_int_equal(dvp_versions_after_read(&v, &f->result), DVA_GEN_23);
+    assert_int_equal(stub_count_logs(LOG_INFO, "answers like Dovecot 2.3"), 1);
+
+    f->result.observed = DVA_GEN_AUTO;
+    f->result.generation_doubtful = true; /* `-A` rows of other users */
+    assert_int_equal(dvp_versions_after_read(&v, &f->result), DVA_GEN_AUTO);
+    f->result.generation_doubtful = false;
+    f->result.observed = DVA_GEN_24;
+    assert_int_equal(dvp_versions_after_read(&v, &f->result), DVA_GEN_24);
+    assert_int_equal(stub_count_logs(LOG_INFO, "now answers like Dovecot 2.4, no "
+                                               "longer like 2.3"),
+                     1);
+    assert_int_equal(stub_count_logs(LOG_INFO, "answers like Dovecot"), 2);
+
+    /* Pinned: neither a down read nor a doubt asks again. */
+    dvp_versions pinned;
+    dvp_versions_init(&pinned, DVA_GEN_23, &f->log);
+    f->result.up = false;
+    f->result.generation_doubtful = true;
+    assert_int_equal(dvp_versions_after_read(&pinned, &f->result), DVA_GEN_23);
+}
+
 static void test_failing_scope_edge_triggered(void **state)
 {
     fixture *f = *state;
@@ -164,6 +205,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_scope_reports_nothing, setup,
                                         tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_detection_and_logs, setup,
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_asked_again_after_down_or_doubt, setup,
                                         tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_failing_scope_edge_triggered, setup,
                                         tu_submit_teardown),

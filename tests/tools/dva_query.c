@@ -399,10 +399,11 @@ static int build_command(const query *q, dva_command *cmd, dva_error *err)
         dva_who_sessions_command_gen(cmd, oldstats_gen);
         return 0;
     case Q_QUOTA:
-        dva_quota_command(cmd);
+        dva_quota_command(cmd, dva_generation_user_rows(oldstats_gen));
         return 0;
     case Q_MAILBOX:
-        return dva_mailbox_command(cmd, mailbox_fields, NMAILBOX_FIELDS, q->mask, err);
+        return dva_mailbox_command(cmd, mailbox_fields, NMAILBOX_FIELDS, q->mask,
+                                   dva_generation_user_rows(oldstats_gen), err);
     case Q_OLDSTATS: {
         dva_oldstats_layout l;
         if (dva_oldstats_layout_init(&l, oldstats_gen, q->scope, NULL, 0, err) < 0)

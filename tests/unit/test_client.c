@@ -72,7 +72,7 @@ static dva_recv drive(fixture *f)
 static void send_user(fixture *f, const char *user, void *tag)
 {
     dva_command cmd;
-    dva_quota_command(&cmd);
+    dva_quota_command(&cmd, DVA_ROWS_NAMED);
     dva_request req = dva_command_request(&cmd, user, tag);
     dva_error err;
     assert_int_equal(dva_client_send(f->c, &req, &err), 0);
@@ -345,7 +345,7 @@ static void test_nothing_after_server_wide(void **state)
     fixture *f = make(NULL);
     send_server(f, "stats dump", NULL);
     dva_command cmd;
-    dva_quota_command(&cmd);
+    dva_quota_command(&cmd, DVA_ROWS_NAMED);
     dva_request req = dva_command_request(&cmd, "alice@example.com", NULL);
     dva_error err;
     assert_int_equal(dva_client_send(f->c, &req, &err), -1);
@@ -562,7 +562,7 @@ static void test_close_fails_pending_with_reason(void **state)
     }
     dva_error err;
     dva_command cmd;
-    dva_quota_command(&cmd);
+    dva_quota_command(&cmd, DVA_ROWS_NAMED);
     dva_request req = dva_command_request(&cmd, "c@x", NULL);
     assert_int_equal(dva_client_send(f->c, &req, &err), -1);
     assert_int_equal(err.code, DVA_ERR_IO);

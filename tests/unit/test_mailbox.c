@@ -37,13 +37,46 @@ static void test_field_valid(void **state)
     assert_false(dva_mailbox_field_valid(NULL));
 }
 
+/* Without -A (2.4's per-user form; a real 2.4.1 answered
+ * "INBOX\t5\t5\t300125\t"): no username column, rows credited to the
+ * request's user. */
+static void test_plain_form(void **state)
+{
+    (void)state;
+    dva_command cmd;
+    dva_error err;
+    assert_int_equal(
+        dva_mailbox_command(&cmd, FIELDS3, 3, "INBOX", DVA_ROWS_PLAIN, &err), 0);
+    assert_int_equal(cmd.argc, 3);
+    assert_string_equal(cmd.argv[0], "mailbox status");
+    assert_string_equal(cmd.argv[1], "messages unseen vsize");
+    assert_string_equal(cmd.argv[2], "INBOX");
+    assert_int_equal(cmd.ncols, 4);
+
+    static const char *const vals[] = {"INBOX", "5", "5", "300125"};
+    dva_reply r;
+    dva_test_build_reply(&r, DVA_STATUS_OK, cmd.ncols, vals, N(vals));
+    dva_mailbox_status st;
+    assert_int_equal(dva_mailbox_decode(&r, 3, "alice@example.com", &st, &err), 0);
+    assert_int_equal(st.nrows, 1);
+    assert_string_equal(st.rows[0].user, "alice@example.com");
+    assert_string_equal(st.rows[0].mailbox, "INBOX");
+    assert_int_equal(st.rows[0].values[2], 300125);
+    dva_mailbox_free(&st);
+    /* Plain rows name nobody: no user to credit them to, no decode. */
+    assert_int_equal(dva_mailbox_decode(&r, 3, NULL, &st, &err), -1);
+    assert_int_equal(err.code, DVA_ERR_USAGE);
+    dva_reply_free(&r);
+}
+
 static void test_command(void **state)
 {
     (void)state;
     dva_command cmd;
     dva_error err;
     char mask[] = "INBOX*";
-    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, DVA_ROWS_NAMED, &err),
+                     0);
     assert_int_equal(cmd.argc, 4);
     assert_string_equal(cmd.argv[0], "mailbox status");
     assert_string_equal(cmd.argv[1], "-A");
@@ -68,12 +101,12 @@ static void test_command_all_fields(void **state)
                                       "vsize",       "firstsaved"};
     dva_command cmd;
     dva_error err;
-    assert_int_equal(dva_mailbox_command(&cmd, all, 8, "*", &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, all, 8, "*", DVA_ROWS_NAMED, &err), 0);
     assert_string_equal(cmd.argv[2], "messages recent uidnext uidvalidity unseen "
                                      "highestmodseq vsize firstsaved");
     assert_int_equal(cmd.ncols, 10);
     const char *one[] = {"firstsaved"};
-    assert_int_equal(dva_mailbox_command(&cmd, one, 1, "*", &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, one, 1, "*", DVA_ROWS_NAMED, &err), 0);
     assert_string_equal(cmd.argv[2], "firstsaved");
     assert_int_equal(cmd.ncols, 3);
 }
@@ -83,7 +116,8 @@ static void expect_command_fails(const char *const *fields, size_t n, const char
 {
     dva_command cmd;
     dva_error err;
-    assert_int_equal(dva_mailbox_command(&cmd, fields, n, mask, &err), -1);
+    assert_int_equal(dva_mailbox_command(&cmd, fields, n, mask, DVA_ROWS_NAMED, &err),
+                     -1);
     assert_int_equal(err.code, DVA_ERR_USAGE);
     assert_int_equal(cmd.argc, 0);
     if (needle != NULL && strstr(err.message, needle) == NULL)
@@ -135,7 +169,8 @@ static void test_command_bad_masks(void **state)
     mask[fit] = '\0';
     dva_command cmd;
     dva_error err;
-    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, &err), 0);
+    assert_int_equal(dva_mailbox_command(&cmd, FIELDS3, 3, mask, DVA_ROWS_NAMED, &err),
+                     0);
     assert_int_equal(strlen(cmd.argv[3]), fit);
     mask[fit] = 'm';
     mask[fit + 1] = '\0';
@@ -356,6 +391,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_field_valid),
         cmocka_unit_test(test_command),
+        cmocka_unit_test(test_plain_form),
         cmocka_unit_test(test_command_all_fields),
         cmocka_unit_test(test_command_order_enforced),
         cmocka_unit_test(test_command_bad_fields),

@@ -18,6 +18,16 @@ typedef struct {
     char storage[DVA_COMMAND_STORAGE]; /* for joined arguments */
 } dva_command;
 
+/* How the rows of a per-user mail command (`quota get`, `mailbox status`)
+ * show whose they are (doc/PROTOCOL.md, "Per-user requests"):
+ * - DVA_ROWS_NAMED: the request carries `-A`, and every row starts with the
+ *   username, which the decoder checks. Dovecot 2.2 and 2.3 answer `-A`
+ *   for the request's user only.
+ * - DVA_ROWS_PLAIN: no `-A`; the rows have no username column and are the
+ *   request's user's. Dovecot 2.4 lists EVERY user for `-A`, so this is its
+ *   only per-user form; every generation answers it for that user alone. */
+typedef enum { DVA_ROWS_NAMED, DVA_ROWS_PLAIN } dva_user_rows;
+
 /* A request for cmd run as username (NULL: server-wide), with tag. */
 dva_request dva_command_request(const dva_command *cmd, const char *username,
                                 void *tag);

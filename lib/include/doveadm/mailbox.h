@@ -1,5 +1,6 @@
-/* `mailbox status -A <fields> <mask>` for one user: rows of user, mailbox,
- * then the numeric fields in the order requested. */
+/* `mailbox status [-A] <fields> <mask>` for one user: rows of (with -A)
+ * the user, then the mailbox and the numeric fields in the order
+ * requested. The per-user form is chosen as for quota (command.h). */
 #ifndef DOVEADM_MAILBOX_H
 #define DOVEADM_MAILBOX_H
 
@@ -26,16 +27,18 @@ typedef struct {
  * uidnext, uidvalidity, unseen, highestmodseq, vsize, firstsaved. */
 bool dva_mailbox_field_valid(const char *field);
 
-/* Sent with the user as username. Fails (DVA_ERR_USAGE) on an unknown or
- * repeated field, too many fields, or an empty mask. Dovecot prints the
- * fields in the fixed order listed above whatever order they are asked in,
- * so fields out of that order also fail (values can then never land in the
- * wrong slot); so do a mask starting with '-' (the server would take it for
- * an option) and one too long for cmd->storage. */
+/* Sent with the user as username, in the per-user form rows. Fails
+ * (DVA_ERR_USAGE) on an unknown or repeated field, too many fields, or an
+ * empty mask. Dovecot prints the fields in the fixed order listed above
+ * whatever order they are asked in, so fields out of that order also fail (values can
+ * then never land in the wrong slot); so do a mask starting with '-' (the server would
+ * take it for an option) and one too long for cmd->storage. */
 int dva_mailbox_command(dva_command *cmd, const char *const *fields, size_t nfields,
-                        const char *mask, dva_error *err);
+                        const char *mask, dva_user_rows rows, dva_error *err);
 
-/* Every row must name expected_user (ASCII case ignored; NULL: any).
+/* The reply's width tells the form. Named rows must name expected_user
+ * (ASCII case ignored; NULL: any); plain rows are credited to it (they
+ * need it).
  * firstsaved of a mailbox never saved to is sent as "never" and decoded as
  * 0 (accepted in the last column only, where firstsaved always is). */
 int dva_mailbox_decode(const dva_reply *reply, size_t nfields,

@@ -1,6 +1,8 @@
-/* `quota get -A` for one user: every row starts with the user it belongs
- * to, and the decoder refuses rows naming anyone else, so a value can never
- * be credited to the wrong user (PROTOCOL.md section 6.3). */
+/* `quota get` for one user, in either per-user form (command.h,
+ * dva_user_rows): with `-A` every row starts with the user it belongs to,
+ * and the decoder refuses rows naming anyone else; without it the rows are
+ * the request user's. Either way a value can never be credited to the
+ * wrong user (PROTOCOL.md section 6.3). */
 #ifndef DOVEADM_QUOTA_H
 #define DOVEADM_QUOTA_H
 
@@ -9,12 +11,13 @@
 
 #include "doveadm/command.h"
 
-#define DVA_QUOTA_NCOLS 6 /* user, root, type, value, limit, percent */
+#define DVA_QUOTA_NCOLS 6       /* user, root, type, value, limit, percent */
+#define DVA_QUOTA_NCOLS_PLAIN 5 /* the same without the user */
 
 typedef enum { DVA_QUOTA_STORAGE, DVA_QUOTA_MESSAGE, DVA_QUOTA_OTHER } dva_quota_type;
 
 typedef struct {
-    const char *user;
+    const char *user;      /* the row's, or the request's (plain rows) */
     const char *root;      /* quota root name, e.g. "User quota" */
     const char *type_name; /* as sent: "STORAGE", "MESSAGE", ... */
     dva_quota_type type;
@@ -30,15 +33,19 @@ typedef struct {
     size_t nrows;
 } dva_quota;
 
-/* `quota get -A`, to be sent with the user as the request's username. */
-void dva_quota_command(dva_command *cmd);
+/* `quota get` in the given per-user form, to be sent with the user as the
+ * request's username. DVA_ROWS_NAMED with no username is 2.4's all-user
+ * `quota get -A`. */
+void dva_quota_command(dva_command *cmd, dva_user_rows rows);
 
 /* Decodes a successful reply, or a -TEMPFAIL reply whose rows include
  * "error" ones (Dovecot 2.3.19 prints the rows, then fails the command when
  * a resource could not be computed; any other failure is DVA_ERR_COMMAND).
- * Every row must name expected_user (compared ignoring ASCII case) or the
- * decode fails with DVA_ERR_DECODE; NULL accepts any user (server-side
- * iteration). Strings point into reply. */
+ * The reply's width (as the request set it) tells the form. Named rows
+ * must name expected_user (compared ignoring ASCII case) or the decode
+ * fails with DVA_ERR_DECODE; NULL accepts any user (server-side
+ * iteration). Plain rows are credited to expected_user, which they need.
+ * Strings point into reply (user: into expected_user for plain rows). */
 int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quota *out,
                      dva_error *err);
 void dva_quota_free(dva_quota *quota);

@@ -136,6 +136,10 @@ typedef struct {
      * which reply told it (dva_generation_decide()). */
     dva_generation observed;
     const char *observed_by;
+    /* A per-user reply in the form of 2.2/2.3 (`-A`) did not decode: the
+     * server may have been upgraded to 2.4 (which lists every user for
+     * -A); the next read should ask for the generation again. */
+    bool generation_doubtful;
 
     dva_scrape_step users_step; /* resolving user_masks */
     dva_reply quota_all_reply;  /* 2.4 `quota get -A`: rows of every user */

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include "doveadm/command.h"
 #include "doveadm/reply.h"
 
 typedef enum {
@@ -48,6 +49,17 @@ void dva_generation_note(dva_generation_evidence *ev, const char *cmd, bool serv
  * command whose reply decided. */
 dva_generation dva_generation_decide(const dva_generation_evidence *ev,
                                      const char **by);
+
+/* The per-user row form to use with gen: DVA_ROWS_NAMED for 2.2 and 2.3,
+ * DVA_ROWS_PLAIN for 2.4 and for a generation not known yet (that form
+ * is answered for the request's user alone by every generation). */
+dva_user_rows dva_generation_user_rows(dva_generation gen);
+
+/* The request that tells the generation before any per-user request is
+ * sent: `oldstats dump global`, server-wide, on a connection of its own.
+ * 2.3 answers it, 2.4 (and 2.2) answer a bare "-" (unknown command); note
+ * its reply as "oldstats dump". */
+void dva_generation_probe_command(dva_command *cmd);
 
 /* A short explanation of a failure status for logs ("the server does not
  * know this command ..."), or NULL when its name says it all. */
