@@ -13,10 +13,12 @@
 #
 # The tests see DVA_TEST_GENERATIONS set to the root's native Dovecot
 # generation (2.4 on trixie, 2.3 on bookworm). Which tests run:
-#   DVA_ROOT_TESTS=unit (default)  ctest -LE integration: the unit, plugin,
+#   DVA_ROOT_TESTS=all (default)   ctest -LE system: every test, the
+#                                  integration ones against the root's own
+#                                  Dovecot (those needing the other
+#                                  generation are not registered there);
+#   DVA_ROOT_TESTS=unit            ctest -LE integration: the unit, plugin,
 #                                  check and doc tests;
-#   DVA_ROOT_TESTS=all             ctest -LE system: the integration tests
-#                                  too (against the root's own Dovecot);
 #                                  the system tests (they install the .deb)
 #                                  never run inside the root.
 set -euo pipefail
@@ -29,7 +31,7 @@ trixie) generation=2.4 ;;
 bookworm) generation=2.3 ;;
 *) echo "test-in-root.sh: no Dovecot generation known for \"$suite\" (trixie or bookworm)" >&2; exit 2 ;;
 esac
-case ${DVA_ROOT_TESTS:-unit} in
+case ${DVA_ROOT_TESTS:-all} in
 unit) select=(-LE integration) ;;
 all) select=(-LE system) ;;
 *) echo "test-in-root.sh: DVA_ROOT_TESTS is \"$DVA_ROOT_TESTS\" (unit or all)" >&2; exit 2 ;;
