@@ -5,26 +5,39 @@
 #
 #   scripts/debian-root.sh SUITE [PROFILE]
 #
-# PROFILE names the package set: "dovecot" (default; the server the
-# integration tests start) or "build" (also the compiler, collectd and the
-# libraries: the project builds and runs its tests inside it).
+# PROFILE names the package set:
+#   dovecot  (default) the server the integration tests start;
+#   build    also the compiler, collectd, the libraries and the test tools:
+#            the project builds and runs its tests inside it
+#            (scripts/test-in-root.sh);
+#   server   a clean mail server as an administrator has it: Dovecot and
+#            collectd-core only, nothing of this project's build; its apt
+#            package lists are kept, so `apt-get install ./x.deb` in a
+#            throwaway copy resolves the package's dependencies
+#            (tests/integration/test_deb_trixie.py).
 #
 # The root is kept in $DVA_ROOT_CACHE (default /var/cache/collectd-dovecot)
 # as SUITE-PROFILE, and rebuilt only when its package list changes. It uses
 # the Debian mirror that this machine's apt already uses. Needs root.
 set -euo pipefail
 
-suite=${1:?usage: scripts/debian-root.sh SUITE [dovecot|build]}
+suite=${1:?usage: scripts/debian-root.sh SUITE [dovecot|build|server]}
 profile=${2:-dovecot}
 cache=${DVA_ROOT_CACHE:-/var/cache/collectd-dovecot}
 
 packages=(dovecot-core dovecot-imapd)
+skip=()
 if [ "$profile" = build ]; then
+  # rrdtool (which pulls in the rrd library collectd's rrdtool plugin
+  # loads), valgrind and iproute2 (ip) are for the integration tests.
   packages+=(build-essential cmake pkg-config libconfuse-dev libcmocka-dev
              libssl-dev openssl collectd-core collectd-dev collectd-utils
-             python3 procps file dpkg-dev mandoc)
+             python3 procps file dpkg-dev mandoc rrdtool valgrind iproute2)
+elif [ "$profile" = server ]; then
+  packages+=(collectd-core)
+  skip=(--skip=cleanup/apt/lists)
 elif [ "$profile" != dovecot ]; then
-  echo "debian-root.sh: unknown profile \"$profile\" (dovecot or build)" >&2
+  echo "debian-root.sh: unknown profile \"$profile\" (dovecot, build or server)" >&2
   exit 2
 fi
 
@@ -67,7 +80,7 @@ include=$(IFS=,; echo "${packages[*]}")
 echo "debian-root.sh: building a Debian $suite root ($profile) in $dir from $mirror" >&2
 # Services in the root must not start: policy-rc.d says so to every
 # package's maintainer script.
-mmdebstrap --variant=minbase --include="$include" \
+mmdebstrap --variant=minbase --include="$include" ${skip[@]+"${skip[@]}"} \
   --customize-hook='printf "#!/bin/sh\nexit 101\n" > "$1/usr/sbin/policy-rc.d"; chmod +x "$1/usr/sbin/policy-rc.d"' \
   "$suite" "$tmp" "deb $mirror $suite main" >&2
 echo "$stamp" > "$tmp/.dva-root"

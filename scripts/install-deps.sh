@@ -1,6 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building, testing and the demo need.
-# Runs apt only when something is missing; needs root (or sudo) then.
+# Installs the Debian packages that building, testing and the demo need, on
+# Debian 12 (bookworm) or 13 (trixie). Runs apt only when something is
+# missing; needs root (or sudo) then.
+#
+# Two names depend on the release and are derived, never written down:
+#   - the rrd library (librrd8 on 12, librrd8t64 on 13): what rrdtool
+#     depends on;
+#   - the clang runtime (libclang-rt-14-dev on 12, libclang-rt-19-dev on
+#     13): libclang-rt-N-dev for the clang-N that the `clang` package
+#     depends on.
+# Both come from the installed package when there is one (dpkg), else from
+# the candidate apt would install (apt-cache).
 set -euo pipefail
 
 packages=(
@@ -9,27 +19,70 @@ packages=(
   libssl-dev openssl                    # TLS to doveadm (OpenSSL 3, as Dovecot links); test certificates
   collectd-core collectd-dev collectd-utils  # the daemon, its headers, collectdctl
   dovecot-core dovecot-imapd            # a real Dovecot for integration tests
-  librrd8                               # collectd-core's rrdtool.so needs it (a Recommends only)
-  python3 valgrind procps
+  python3 valgrind procps iproute2
   mandoc                                # lints the generated manual pages (doc.man_lint)
   dpkg-dev file                         # cpack -G DEB: dpkg-shlibdeps computes Depends
   rrdtool                               # the .deb test reads what stock collectd wrote;
                                         # the demo draws its graphs (rrdtool graph)
-  # scripts/fuzz.sh: libFuzzer ships with clang; its runtime (and the
-  # sanitizers') is in libclang-rt-14-dev, which clang only recommends
-  clang libclang-rt-14-dev
+  clang                                 # scripts/fuzz.sh: libFuzzer ships with clang
+  mmdebstrap                            # scripts/debian-root.sh: Debian roots for the tests
 )
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
+updated=""
+apt_update() {
+  [ -n "$updated" ] && return 0
+  $sudo apt-get update -qq
+  updated=1
+}
+
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# The Depends field of PACKAGE: the installed one's, else apt's candidate's
+# (after an apt-get update when apt knows no candidate yet).
+depends_of() {
+  if installed "$1"; then
+    dpkg-query -W -f='${Depends}\n' "$1"
+    return
+  fi
+  local d
+  d=$(apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n 's/^Depends: //p' | head -n 1)
+  if [ -z "$d" ]; then
+    apt_update
+    d=$(apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n 's/^Depends: //p' | head -n 1)
+  fi
+  [ -n "$d" ] || { echo "install-deps.sh: apt knows no package $1" >&2; exit 1; }
+  echo "$d"
+}
+
+# The first package of a Depends field whose name matches the ERE.
+first_dep() {
+  tr ',|' '\n\n' | sed 's/^[[:space:]]*//; s/[[:space:](].*//' | grep -E -m 1 "^($1)\$" || true
+}
+
+# collectd-core's rrdtool.so needs the rrd library (a Recommends only of
+# collectd-core): the one rrdtool itself depends on.
+rrdlib=$(depends_of rrdtool | first_dep 'librrd[0-9]+[a-z0-9]*')
+# libFuzzer's runtime (and the sanitizers') is in libclang-rt-N-dev, which
+# clang-N only recommends (through libclang-common-N-dev).
+clang_n=$(depends_of clang | first_dep 'clang-[0-9]+')
+if [ -z "$rrdlib" ] || [ -z "$clang_n" ]; then
+  echo "install-deps.sh: cannot tell the rrd library (${rrdlib:-?}) or clang's version (${clang_n:-?})" >&2
+  exit 1
+fi
+packages+=("$rrdlib" "libclang-rt-${clang_n#clang-}-dev")
+
+missing=()
+for p in "${packages[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
 echo "Installing: ${missing[*]}"
-$sudo apt-get update -qq
+apt_update
 # Packages must not start their system services (a system Dovecot or
 # collectd is not what the tests talk to); keep a policy that says so.
 if [ ! -e /usr/sbin/policy-rc.d ]; then

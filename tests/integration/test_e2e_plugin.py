@@ -369,6 +369,45 @@ class TestPluginE2E(E2ETestCase):
                          "CollectStats/CollectWho false")
         self.assertEqual(c.value(i("bool", "up")), 1.0)
 
+    # -- QuotaUsers "*": every user, the default drop-in's choice -------------
+    def test_quota_all_users(self):
+        """Every user's quota and INBOX equal what `doveadm quota get -A`
+        and `mailbox status -A` say (2.3: `user *` then one request per
+        user, or scans; 2.4: one server-wide `quota get -A`), from the
+        first read; DovecotVersion left at auto; dave (broken) logged
+        once, and no row credited to anyone else."""
+        d = self.dovecot
+        c = self.collectd(dovecot_block("all", Socket=d.doveadm_socket, QuotaUsers="*",
+                                        CollectMailbox=True, CollectStats=False,
+                                        CollectWho=False))
+        i = lambda t, ti="": identifier("all", t, ti)  # noqa: E731
+        users = (ALICE, BOB, CAROL, ERIN)
+        want = [i("bytes", "%s-%s-used" % (u, ROOT)) for u in users]
+        c.wait_values(want + [i("email_count", "%s-INBOX-messages" % u) for u in users],
+                      timeout=WAIT)
+        for user in users:
+            # the very first value stored is already right (the generation
+            # was known before the per-user requests)
+            rows = c.csv_rows(i("bytes", "%s-%s-used" % (user, ROOT)))
+            q = self.cli.quota(user)
+            self.assertEqual(rows[0][1][0], q["STORAGE"][0] * 1024.0, user)
+            self.assertEqual(c.value(i("email_count", "%s-%s-used" % (user, ROOT))),
+                             float(q["MESSAGE"][0]), user)
+            limit = q["STORAGE"][1]
+            got = c.value(i("bytes", "%s-%s-limit" % (user, ROOT)))
+            self.assertEqual(got, None if limit is None else limit * 1024.0, user)
+            messages, unseen, vsize = self.cli.mailbox(user)
+            self.assertEqual(c.value(i("email_count", "%s-INBOX-messages" % user)),
+                             float(messages), user)
+            self.assertEqual(c.value(i("email_size", "%s-INBOX" % user)), float(vsize),
+                             user)
+        have = c.listval()
+        self.assertEqual([x for x in have if DAVE in x and "User_quota" in x], [])
+        self.assertEqual(self.lines_with(c, "refusing to credit"), [])
+        quota_users = {x.split("/")[-1].split("-")[1] for x in have
+                       if "/bytes-" in x and x.endswith("-used")}
+        self.assertEqual(quota_users, set(users))
+
     # -- quota notifications: once per crossing -----------------------------
     def test_quota_warning_once(self):
         d = self.dovecot
