@@ -1,6 +1,7 @@
 /* One read of one Dovecot server: a plan of requests over several
  * connections, driven by one poll() loop against one deadline, with the
- * answers decoded into plain structs.
+ * answers decoded into plain structs. The read driver (collect/) runs the
+ * collectors the plan enables, one per Dovecot command (collector.h).
  *
  * The connection plan follows PROTOCOL.md section 6: `stats dump`, `who`
  * and each `user <mask>` get a fresh connection of their own as the first
@@ -14,7 +15,8 @@
  * are marked unsupported instead of being sent. On 2.4 a `QuotaUsers "*"`
  * mask becomes one server-wide `quota get -A` (the server iterates its
  * users) instead of `user *` plus a request per user. Each old-stats scope
- * is a server-wide command on its own fresh connection. */
+ * is a server-wide command on its own fresh connection. The generation
+ * table (generation.h) holds these rules. */
 #ifndef DOVEADM_SCRAPE_H
 #define DOVEADM_SCRAPE_H
 
@@ -36,6 +38,8 @@
 #include "doveadm/generation.h"
 #include "doveadm/who.h"
 
+typedef struct dva_collector dva_collector; /* collector.h */
+
 typedef struct {
     /* Where: a UNIX socket path, or host and port (TCP). */
     const char *socket_path;
@@ -48,6 +52,10 @@ typedef struct {
      * (no DNS work in the read; it waits for a first lookup only until
      * the read's deadline). NULL: getaddrinfo() on every connection. */
     dva_resolver *resolver;
+    /* Optional, instead of socket_path or host: opens the transport of
+     * each connection (a seam for tests, e.g. scripted memory peers). */
+    dva_transport *(*open_transport)(void *ctx, dva_error *err);
+    void *open_transport_ctx;
 
     bool stats, who, quota, mailbox;
     const char *const *users; /* users named in the configuration */
@@ -89,6 +97,10 @@ typedef struct {
     size_t noldstats_fields;
     const char *oldstats_sort_by; /* NULL: num_cmds */
     size_t oldstats_top;          /* rows kept per keyed scope; 0: all */
+
+    /* The collectors to run, NULL-terminated; NULL: dva_collectors (the
+     * built-in ones, collector.h). */
+    const dva_collector *const *collectors;
 } dva_scrape_plan;
 
 /* A step that can fail on its own: its error is DVA_OK when it worked. */
@@ -99,6 +111,16 @@ typedef struct {
      * why (attempted stays false). */
     bool unsupported;
 } dva_scrape_step;
+
+/* What a collector other than the built-in ones yields: its step, its
+ * reply, and what it decoded from it (freed with free_data). */
+typedef struct {
+    const dva_collector *collector;
+    dva_scrape_step step;
+    dva_reply reply;
+    void *data;
+    void (*free_data)(void *data);
+} dva_collected;
 
 typedef struct {
     dva_scrape_step step;
@@ -160,6 +182,9 @@ typedef struct {
     dva_reply *scan_replies;
     dva_quota *scan_quota;
     size_t nscans;
+
+    dva_collected *collected; /* one per collector of the plan, or NULL */
+    size_t ncollected;
 } dva_scrape_result;
 
 /* Runs the plan; returns within timeout_ms plus the time of one poll wake.
@@ -169,6 +194,10 @@ typedef struct {
 int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
                    dva_error *err);
 void dva_scrape_result_free(dva_scrape_result *result);
+
+/* What collector c yielded in this read (dva_read_collected()), or NULL. */
+const dva_collected *dva_scrape_collected(const dva_scrape_result *result,
+                                          const dva_collector *c);
 
 /* The slice (0 .. slices - 1) a user belongs to: a hash of the name, so it
  * never changes while the user exists. */

@@ -1,0 +1,151 @@
+/* The users of one read (configured, listed by the server, or named by
+ * its all-user rows) and the phases of the read that concern them: once
+ * the generation is known the per-user collectors start, and once no user
+ * list is pending the collectors that need every user. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "read.h"
+
+unsigned dva_scrape_user_slice(const char *user, unsigned slices)
+{
+    if (slices <= 1)
+        return 0;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)user; *p != '\0'; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return (unsigned)(h % slices);
+}
+
+static void free_user(dva_scrape_user *u)
+{
+    free(u->name);
+    free(u->mailbox_replies);
+    free(u->mailboxes);
+}
+
+long dva_read_new_user(dva_read *r, const char *name)
+{
+    const dva_scrape_plan *plan = r->plan;
+    dva_scrape_result *res = r->result;
+    if (plan->user_slices > 1 &&
+        dva_scrape_user_slice(name, plan->user_slices) != plan->user_slice)
+        return -1;
+    if (dva_strset_has(&r->user_set, name))
+        return -1;
+    if (res->nusers >= r->max_users) {
+        if (res->users_step.error.code == DVA_OK)
+            dva_fail(&res->users_step.error, DVA_ERR_LIMIT,
+                     "more than %zu users; the rest are not read", r->max_users);
+        return -1;
+    }
+    dva_scrape_user *users =
+        dva_read_grow(res->users, &r->users_cap, res->nusers + 1, sizeof(*users));
+    if (users == NULL)
+        return -1;
+    res->users = users;
+    dva_scrape_user *u = &res->users[res->nusers];
+    memset(u, 0, sizeof(*u));
+    u->name = strdup(name);
+    u->nmailbox_masks = plan->mailbox ? dva_collect_mailbox_masks(plan, NULL) : 0;
+    if (u->nmailbox_masks > 0) {
+        u->mailbox_replies = calloc(u->nmailbox_masks, sizeof(dva_reply));
+        u->mailboxes = calloc(u->nmailbox_masks, sizeof(dva_mailbox_status));
+    }
+    if (u->name == NULL || (u->nmailbox_masks > 0 &&
+                            (u->mailbox_replies == NULL || u->mailboxes == NULL))) {
+        free_user(u);
+        return -1;
+    }
+    /* The set borrows the name owned by the result. */
+    if (dva_strset_add(&r->user_set, u->name) < 0) {
+        free_user(u);
+        return -1;
+    }
+    return (long)res->nusers++;
+}
+
+static bool enabled(const dva_read *r, const dva_collector *c)
+{
+    return c->enabled == NULL || c->enabled(r);
+}
+
+void dva_read_announce_user(dva_read *r, size_t user)
+{
+    for (size_t i = 0; i < r->ncollectors; i++) {
+        const dva_collector *c = r->collectors[i];
+        if (c->when == DVA_COLLECT_EACH_USER && c->start != NULL && enabled(r, c))
+            c->start(r, user);
+    }
+}
+
+long dva_read_add_user(dva_read *r, const char *name)
+{
+    long u = dva_read_new_user(r, name);
+    if (u >= 0)
+        dva_read_announce_user(r, (size_t)u);
+    return u;
+}
+
+bool dva_read_knows_user(const dva_read *r, const char *name)
+{
+    return dva_strset_has(&r->user_set, name);
+}
+
+static void start_when(dva_read *r, dva_collect_when when)
+{
+    for (size_t i = 0; i < r->ncollectors; i++) {
+        const dva_collector *c = r->collectors[i];
+        if (c->when == when && c->start != NULL && enabled(r, c))
+            c->start(r, 0);
+    }
+}
+
+void dva_read_start_all_users(dva_read *r)
+{
+    r->all_users_started = true;
+    start_when(r, DVA_COLLECT_ALL_USERS);
+}
+
+void dva_read_start_per_user(dva_read *r)
+{
+    const dva_scrape_plan *plan = r->plan;
+    start_when(r, DVA_COLLECT_PER_USER);
+    for (size_t i = 0; i < plan->nusers; i++)
+        dva_read_add_user(r, plan->users[i]);
+    if (r->sources_pending == 0)
+        dva_read_start_all_users(r);
+}
+
+void dva_read_skip_per_user(dva_read *r, const dva_error *err)
+{
+    const dva_scrape_plan *plan = r->plan;
+    dva_read_record_down(r, err);
+    for (size_t i = 0; i < r->ncollectors; i++) {
+        const dva_collector *c = r->collectors[i];
+        if (c->when == DVA_COLLECT_PER_USER && c->start != NULL && enabled(r, c))
+            c->fail(r, &(dva_job){.collector = c}, err);
+    }
+    for (size_t i = 0; i < plan->nusers; i++) {
+        long u = dva_read_new_user(r, plan->users[i]);
+        for (size_t k = 0; u >= 0 && k < r->ncollectors; k++) {
+            const dva_collector *c = r->collectors[k];
+            if (c->when == DVA_COLLECT_EACH_USER && enabled(r, c))
+                c->fail(r, &(dva_job){.collector = c, .user = (size_t)u}, err);
+        }
+    }
+}
+
+void dva_read_decide_generation(dva_read *r)
+{
+    r->gen = dva_generation_decide(&r->evidence, NULL);
+}
+
+void dva_read_doubt_generation(dva_read *r)
+{
+    if (dva_generation_user_rows(r->gen) == DVA_ROWS_NAMED)
+        r->result->generation_doubtful = true;
+}
