@@ -279,7 +279,7 @@ def schema_problems(ref, lister):
                 "summary": "ONE LINE for the options table (%s)" % expected,
                 "details": ["PARAGRAPH(S) for the man page: what it does, when to use it."]}
         problems.append(
-            "option %s is in the schema (lib/src/settings.c) but not documented.\n"
+            "option %s is in the schema (lib/src/config/settings_schema.c) but not documented.\n"
             "  Add to an option group of doc/reference.json (replace the CAPITALS):\n"
             "    %s,\n"
             "  then run `%s` and commit doc/reference.json, doc/collectd-dovecot.5 "
@@ -288,7 +288,7 @@ def schema_problems(ref, lister):
         if key not in in_schema:
             problems.append(
                 "option %s is documented in doc/reference.json but not in the schema "
-                "(lib/src/settings.c): remove or rename it there, then run `%s`."
+                "(lib/src/config/settings_schema.c): remove or rename it there, then run `%s`."
                 % (name, REGEN))
     return problems
 
