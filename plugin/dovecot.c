@@ -1,8 +1,9 @@
 /* collectd plugin "dovecot": module registration and the per-instance
- * read callback. Configuration mapping, the scrape plan, value submission
- * and notifications live in plugin_config.c, plugin_plan.c,
- * plugin_submit.c and plugin_notify.c; the wire protocol lives in
- * libdoveadm (lib/), which this file only drives through its scrape API.
+ * read callback, glue only: config -> instances -> the library's read
+ * (doveadm/scrape.h) -> submit. Configuration mapping, the plan, value
+ * submission and notifications live in plugin_config.c, plugin_plan.c,
+ * plugin_submit.c and plugin_notify.c; everything about Dovecot and its
+ * protocol, and the words the library logs, in libdoveadm (lib/).
  *
  * Lifecycle: the config callback validates every <Instance> block (collectd
  * refuses to start on an error); init turns each instance (or the default
@@ -17,13 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doveadm/quota_scan.h"
+#include "doveadm/read_memory.h"
 #include "doveadm/resolver.h"
 #include "doveadm/scrape.h"
 #include "plugin_config.h"
 #include "plugin_log.h"
 #include "plugin_notify.h"
 #include "plugin_plan.h"
-#include "plugin_scan.h"
 #include "plugin_submit.h"
 #include "plugin_versions.h"
 
@@ -68,7 +70,7 @@ static void instance_free(void *data)
     dvp_notify_free(&inst->notify);
     /* Does not wait for a lookup still running (it ends on its own). */
     dva_resolver_free(inst->resolver);
-    dvp_scan_dir_remove(inst->scan_dir);
+    dva_quota_scan_dir_remove(inst->scan_dir);
     dvp_submit_free(&inst->submit);
     dvp_logger_free(&inst->log);
     dva_settings_free(&inst->config.settings);
@@ -92,18 +94,7 @@ static int dovecot_read(user_data_t *ud)
         dva_scrape_result_free(&result);
         return -1;
     }
-    if (result.scan_step.error.code != DVA_OK)
-        dvp_log_once(&inst->log, LOG_WARNING, "scan",
-                     "the server-side quota scan did not work (%s); its users were "
-                     "read one request each. Check that the doveadm server can read "
-                     "files in %s, or set QuotaScan false.",
-                     result.scan_step.error.message, inst->scan_dir);
-    if (result.quota_all_step.error.code != DVA_OK)
-        dvp_log_once(&inst->log, LOG_NOTICE, "quota-all",
-                     "the server did not list every user's quota for 'quota get -A' "
-                     "(%s); its users are listed with 'doveadm user' and read one "
-                     "request each, as on Dovecot 2.3",
-                     result.quota_all_step.error.message);
+    dva_read_explain(&inst->plan, &result, dvp_lib_notice, &inst->log);
     cdtime_t now = cdtime();
     dvp_submit_result(&inst->submit, &result, now);
     dvp_notify_result(&inst->notify, &result, now);
@@ -114,6 +105,21 @@ static int dovecot_read(user_data_t *ud)
      * interval on every failure (up to a day), so the recovery would go
      * unseen for hours. */
     return 0;
+}
+
+/* The private directory of the instance's quota scan, or NULL (logged:
+ * the users are then read one request each). */
+static char *scan_dir_create(const char *parent, dvp_logger *log)
+{
+    dva_error err;
+    char *dir = dva_quota_scan_dir_create(parent, "collectd-dovecot", &err);
+    if (dir == NULL)
+        dvp_log(log, LOG_WARNING,
+                "QuotaScanDir \"%s\": cannot create a private directory there (%s); "
+                "quota is read one request per user, which is slower. Give a "
+                "directory collectd can write and the doveadm server can read.",
+                parent, err.message);
+    return dir;
 }
 
 /* Takes over *config (zeroed) and registers the instance's read. */
@@ -133,10 +139,8 @@ static int instance_start(dvp_instance_config *config)
     cdtime_t interval = DOUBLE_TO_CDTIME_T(inst->config.interval);
 
     dvp_logger_init(&inst->log, s->name, s->password);
-    /* The scan reads a file on the server's host: a Socket only. */
-    if (s->quota_scan && s->collect_quota && s->host == NULL &&
-        (s->nquota_users > 0 || s->nquota_masks > 0))
-        inst->scan_dir = dvp_scan_dir_create(s->quota_scan_dir, &inst->log);
+    if (dva_settings_quota_scan(s))
+        inst->scan_dir = scan_dir_create(s->quota_scan_dir, &inst->log);
     dvp_plan_init(&inst->plan, s, inst->config.timeout, &inst->log);
     dvp_versions_init(&inst->versions, s->generation, &inst->log);
     inst->plan.scan_dir = inst->scan_dir;

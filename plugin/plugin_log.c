@@ -81,11 +81,32 @@ bool dvp_log_once(dvp_logger *log, int level, const char *key, const char *fmt, 
     return true;
 }
 
+static int level_of(dva_log_level level)
+{
+    switch (level) {
+    case DVA_LOG_WARNING:
+        return LOG_WARNING;
+    case DVA_LOG_NOTICE:
+        return LOG_NOTICE;
+    default:
+        return LOG_INFO;
+    }
+}
+
 void dvp_lib_log(void *ctx, dva_log_level level, const char *message)
 {
     dvp_logger *log = ctx;
     char key[LINE_MAX_LEN];
     snprintf(key, sizeof(key), "lib:%s", message);
-    dvp_log_once(log, level == DVA_LOG_WARNING ? LOG_WARNING : LOG_INFO, key, "%s",
-                 message);
+    dvp_log_once(log, level_of(level), key, "%s", message);
+}
+
+void dvp_lib_notice(void *ctx, dva_log_level level, const char *key,
+                    const char *message)
+{
+    dvp_logger *log = ctx;
+    if (key == NULL)
+        dvp_log(log, level_of(level), "%s", message);
+    else
+        dvp_log_once(log, level_of(level), key, "%s", message);
 }

@@ -40,6 +40,11 @@ bool dvp_log_once(dvp_logger *log, int level, const char *key, const char *fmt, 
  * logged once (see DVP_LOG_FORGET_READS). */
 void dvp_lib_log(void *ctx, dva_log_level level, const char *message);
 
+/* The library's dva_notice_fn (doveadm/read_memory.h); ctx is a
+ * dvp_logger. A line with a key is logged once per key. */
+void dvp_lib_notice(void *ctx, dva_log_level level, const char *key,
+                    const char *message);
+
 /* Masks every occurrence of secret in text with '*' (in place). */
 void dvp_redact(char *text, const char *secret);
 

@@ -275,7 +275,7 @@ static void submit_quota_row(batch *b, const char *user, const name_prefix *p,
     case DVA_QUOTA_STORAGE:
         type = LIT("bytes");
         pct_name = LIT("storage");
-        scale = 1024.0; /* Dovecot sends KiB */
+        scale = DVA_QUOTA_STORAGE_UNIT;
         break;
     case DVA_QUOTA_MESSAGE:
         type = LIT("email_count");

@@ -40,7 +40,7 @@ typedef enum {
 
 const char *dva_state_name(dva_state state);
 
-typedef enum { DVA_LOG_INFO, DVA_LOG_WARNING } dva_log_level;
+typedef enum { DVA_LOG_INFO, DVA_LOG_WARNING, DVA_LOG_NOTICE } dva_log_level;
 typedef void dva_log_fn(void *ctx, dva_log_level level, const char *message);
 
 typedef struct {

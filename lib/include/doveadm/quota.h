@@ -18,6 +18,9 @@
 
 typedef enum { DVA_QUOTA_STORAGE, DVA_QUOTA_MESSAGE, DVA_QUOTA_OTHER } dva_quota_type;
 
+/* Bytes per unit of a STORAGE value or limit: Dovecot sends KiB. */
+#define DVA_QUOTA_STORAGE_UNIT 1024
+
 typedef struct {
     const char *user;      /* the row's, or the request's (plain rows) */
     const char *root;      /* quota root name, e.g. "User quota" */

@@ -89,6 +89,10 @@ int dva_config_finish(dva_config *config, dva_settings *out, dva_config_warn_fn 
  * settings->server_name as the plan's server_name). */
 dva_tls_options dva_settings_tls_options(const dva_settings *settings);
 
+/* QuotaScan applies: quota is read for named users over a Socket (the
+ * server reads the scan's files on its own host, PROTOCOL.md 6.5). */
+bool dva_settings_quota_scan(const dva_settings *settings);
+
 /* Frees and wipes the password. */
 void dva_settings_free(dva_settings *settings);
 

@@ -1,4 +1,4 @@
-/* The server-side quota scan (PROTOCOL.md 6.5, quota_scan.h): once every
+/* The server-side quota scan (PROTOCOL.md 6.5, scan_file.h): once every
  * user is known, the users' quota is read with one `quota get -F <file>`
  * per mail connection, each on a connection of its own, over user-list
  * files written into the plan's scan_dir. A scan's rows are credited to
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "quota_scan.h"
+#include "scan_file.h"
 #include "read.h"
 
 /* The users of one scan, in the order of its file. */

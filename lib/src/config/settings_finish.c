@@ -212,6 +212,12 @@ dva_tls_options dva_settings_tls_options(const dva_settings *s)
                              .skip_verify_host = !s->verify_host};
 }
 
+bool dva_settings_quota_scan(const dva_settings *s)
+{
+    return s->quota_scan && s->collect_quota && s->host == NULL &&
+           (s->nquota_users > 0 || s->nquota_masks > 0);
+}
+
 static void free_list(char **list, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "quota_scan.h"
+#include "scan_file.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -4,9 +4,10 @@
  * user. The file is written by us into a private directory; the rows of
  * the reply are credited to a user only when they name, in the file's
  * order, a user of the file (so a row can never go to the wrong user).
- * Private to the library: scrape.c drives it. */
-#ifndef DVA_QUOTA_SCAN_H
-#define DVA_QUOTA_SCAN_H
+ * Private to the library: collect_quota_scan.c drives it, in the
+ * directory of doveadm/quota_scan.h. */
+#ifndef DVA_SCAN_FILE_H
+#define DVA_SCAN_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +19,9 @@
  * and no 0x7f (Dovecot 2.3.19 silently skips a line with a space or TAB,
  * and CR/LF would split it). Other users are read one by one. */
 bool dva_scan_name_ok(const char *name);
+
+/* The names of the files in the scan directory start with this. */
+#define DVA_SCAN_FILE_PREFIX "users."
 
 /* Writes the names, one per line, to a new file dir/users.XXXXXX created
  * with mkstemp() (O_EXCL, mode 0600: never follows a planted link and is

@@ -1,6 +1,6 @@
-/* The server-side quota scan: see quota_scan.h. */
+/* The user-list file of a server-side quota scan: see scan_file.h. */
 #define _GNU_SOURCE
-#include "quota_scan.h"
+#include "scan_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,7 +39,8 @@ int dva_scan_write_file(const char *dir, const char *const *names, size_t n,
 {
     *path = NULL;
     char *p = NULL;
-    if (dir == NULL || dir[0] != '/' || asprintf(&p, "%s/users.XXXXXX", dir) < 0)
+    if (dir == NULL || dir[0] != '/' ||
+        asprintf(&p, "%s/" DVA_SCAN_FILE_PREFIX "XXXXXX", dir) < 0)
         return dva_fail(err, DVA_ERR_USAGE,
                         "the quota scan directory must be an absolute path");
     int fd = mkstemp(p); /* O_EXCL, mode 0600 */
