@@ -48,12 +48,12 @@ static int check_oldstats(const dva_config *c, dva_settings *s, dva_error *err)
                             c->name, needs_scope[i], needs_scope[i]);
     if (!any)
         return 0;
-    if (s->generation == DVA_GEN_24)
+    if (dva_generation_info_of(s->generation)->oldstats_command == NULL)
         return dva_fail(err, DVA_ERR_USAGE,
-                        "instance \"%s\": option OldStats: Dovecot 2.4 has no old "
+                        "instance \"%s\": option OldStats: Dovecot %s has no old "
                         "statistics (old_stats was removed); remove OldStats or fix "
                         "DovecotVersion",
-                        c->name);
+                        c->name, dva_generation_name(s->generation));
     for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++) {
         if (!s->oldstats[i])
             continue;
