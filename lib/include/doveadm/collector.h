@@ -98,6 +98,9 @@ void dva_read_mail(dva_read *r, const dva_collector *c, size_t user, size_t arg)
  * when known already, outside this read's slice or over max_users. */
 long dva_read_add_user(dva_read *r, const char *name);
 
+/* For .connections: one request on a connection of its own. */
+size_t dva_collect_one_connection(const dva_read *r);
+
 /* A slot c may keep its own state in for the read (see finish); NULL
  * when c is not in the plan's list. */
 void **dva_read_state(dva_read *r, const dva_collector *c);

@@ -10,12 +10,6 @@ static bool enabled(const dva_read *r)
     return dva_read_plan(r)->quota || dva_read_plan(r)->mailbox;
 }
 
-static size_t connections(const dva_read *r)
-{
-    (void)r;
-    return 1;
-}
-
 static void start(dva_read *r, size_t user)
 {
     (void)user;
@@ -56,7 +50,7 @@ const dva_collector dva_collect_probe = {
     .when = DVA_COLLECT_AT_START,
     .answers = DVA_ANSWER_ALL,
     .enabled = enabled,
-    .connections = connections,
+    .connections = dva_collect_one_connection,
     .start = start,
     .request = request,
     .answer = answer,

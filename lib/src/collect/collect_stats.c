@@ -7,12 +7,6 @@ static bool enabled(const dva_read *r)
     return dva_read_plan(r)->stats;
 }
 
-static size_t connections(const dva_read *r)
-{
-    (void)r;
-    return 1;
-}
-
 static void start(dva_read *r, size_t user)
 {
     (void)user;
@@ -53,7 +47,7 @@ const dva_collector dva_collect_stats = {
     .name = "stats dump",
     .when = DVA_COLLECT_AT_START,
     .enabled = enabled,
-    .connections = connections,
+    .connections = dva_collect_one_connection,
     .start = start,
     .request = request,
     .answer = answer,

@@ -6,18 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "read.h"
 
 unsigned dva_scrape_user_slice(const char *user, unsigned slices)
 {
     if (slices <= 1)
         return 0;
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)user; *p != '\0'; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    return (unsigned)(h % slices);
+    return (unsigned)(dva_hash_str(user) % slices);
 }
 
 static void free_user(dva_scrape_user *u)

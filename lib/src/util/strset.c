@@ -1,20 +1,14 @@
 #include "strset.h"
 
+#include "hash.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static size_t find(const char **slots, size_t cap, const char *s)
 {
-    size_t i = (size_t)hash(s) & (cap - 1);
+    size_t i = (size_t)dva_hash_str(s) & (cap - 1);
     while (slots[i] != NULL && strcmp(slots[i], s) != 0)
         i = (i + 1) & (cap - 1);
     return i;

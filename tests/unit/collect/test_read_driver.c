@@ -118,12 +118,6 @@ static bool services_enabled(const dva_read *r)
     return true;
 }
 
-static size_t services_connections(const dva_read *r)
-{
-    (void)r;
-    return 1;
-}
-
 static void services_start(dva_read *r, size_t user);
 
 static int services_request(dva_read *r, const dva_job *j, dva_command *cmd,
@@ -146,7 +140,7 @@ static void services_fail(dva_read *r, const dva_job *j, const dva_error *err)
 static const dva_collector service_status = {
     .name = "service status",
     .enabled = services_enabled,
-    .connections = services_connections,
+    .connections = dva_collect_one_connection,
     .start = services_start,
     .request = services_request,
     .answer = services_answer,
