@@ -1,5 +1,8 @@
-/* FNV-1a of a C string: the one string hash of the library (the string
- * set's slots, the users' slices). */
+/* FNV-1a's steps over a C string: the one string hash of the library (the
+ * string set's slots, the users' slices). Its start value is FNV's offset
+ * basis without the last digit, as the library has always had it: the
+ * users' slices (dva_scrape_user_slice()) are made of these values, so
+ * they stay (tests/unit/util/test_strset.c pins them). */
 #ifndef DVA_HASH_H
 #define DVA_HASH_H
 
