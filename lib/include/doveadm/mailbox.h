@@ -30,9 +30,10 @@ bool dva_mailbox_field_valid(const char *field);
 /* Sent with the user as username, in the per-user form rows. Fails
  * (DVA_ERR_USAGE) on an unknown or repeated field, too many fields, or an
  * empty mask. Dovecot prints the fields in the fixed order listed above
- * whatever order they are asked in, so fields out of that order also fail (values can
- * then never land in the wrong slot); so do a mask starting with '-' (the server would
- * take it for an option) and one too long for cmd->storage. */
+ * whatever order they are asked in, so fields out of that order also
+ * fail (values can then never land in the wrong slot); so do a mask
+ * starting with '-' (the server would take it for an option) and one too
+ * long for cmd->storage. */
 int dva_mailbox_command(dva_command *cmd, const char *const *fields, size_t nfields,
                         const char *mask, dva_user_rows rows, dva_error *err);
 
