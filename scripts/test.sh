@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test command: installs what it needs (Debian 12), builds with -Werror,
-# runs every test (unit, plugin, integration against a real Dovecot and a
-# real collectd), then runs them again built with ASan + UBSan, then runs
-# every fuzz target briefly (scripts/fuzz.sh).
+# The test command: installs what it needs (Debian 12 or 13), builds with
+# -Werror, runs every test (unit, plugin, integration against a real
+# Dovecot and a real collectd), then runs them again built with ASan +
+# UBSan, then runs every fuzz target briefly (scripts/fuzz.sh), then builds
+# and tests the tree once more inside a Debian root of the other release
+# (scripts/test-in-root.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +31,17 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 # A short fuzzing pass (3 s per target) from the committed corpus:
 # catches a regression that crashes on the seeds or on inputs near them.
 scripts/fuzz.sh 3
+
+# The other Debian release: the tree built with its compiler and libraries
+# inside a cached root of it (scripts/debian-root.sh SUITE build), its tests
+# against that root's own Dovecot (Debian 13: 2.4). DVA_ROOT_SUITE picks
+# the suite ("none": skip this stage); DVA_ROOT_TESTS=unit runs only the
+# tests without a Dovecot there.
+case $(. /etc/os-release && echo "${VERSION_CODENAME:-}") in
+trixie) other=bookworm ;;
+*) other=trixie ;;
+esac
+other=${DVA_ROOT_SUITE:-$other}
+if [ "$other" != none ]; then
+  scripts/test-in-root.sh "$other"
+fi
