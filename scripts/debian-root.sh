@@ -48,12 +48,13 @@ if [ -f "$dir/.dva-root" ] && [ "$(cat "$dir/.dva-root")" = "$stamp" ]; then
   exit 0
 fi
 
-# The mirror apt uses here: the first URIs (deb822) or deb line (classic).
+# The mirror apt uses here: the first URIs (deb822) or deb line (classic);
+# either file may be missing (|| true: no match is not an error).
 mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' \
-           /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1)
+           /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1) || true
 if [ -z "$mirror" ]; then
   mirror=$(sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]*\).*/\2/p' \
-             /etc/apt/sources.list 2>/dev/null | grep -v security | head -n 1)
+             /etc/apt/sources.list 2>/dev/null | grep -v security | head -n 1) || true
 fi
 mirror=${mirror:-http://deb.debian.org/debian}
 

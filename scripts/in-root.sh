@@ -53,7 +53,11 @@ mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 while [ "$nbinds" -gt 0 ]; do
   kind=$1 spec=$2; shift 2; nbinds=$((nbinds - 1))
   src=${spec%%:/*} dst=/${spec#*:/}
-  case $dst in /tmp/*) mkdir -p "$root$dst" ;; esac
+  case $dst in
+  /tmp/*)
+    if [ -d "$src" ]; then mkdir -p "$root$dst"
+    else mkdir -p "$(dirname "$root$dst")"; : >"$root$dst"; fi ;;
+  esac
   mount --bind "$src" "$root$dst"
   [ "$kind" = --bind ] || mount -o remount,bind,ro "$root$dst"
 done

@@ -20,6 +20,7 @@ packages=(
   collectd-core collectd-dev collectd-utils  # the daemon, its headers, collectdctl
   dovecot-core dovecot-imapd            # a real Dovecot for integration tests
   python3 valgrind procps iproute2
+  man-db                                # the .deb test renders the installed manual pages
   mandoc                                # lints the generated manual pages (doc.man_lint)
   dpkg-dev file                         # cpack -G DEB: dpkg-shlibdeps computes Depends
   rrdtool                               # the .deb test reads what stock collectd wrote;

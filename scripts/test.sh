@@ -32,12 +32,16 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 # catches a regression that crashes on the seeds or on inputs near them.
 scripts/fuzz.sh 3
 
-# Debian 13 as a build platform: the same tree built with -Werror by gcc 14
-# in a cached trixie root, its unit, plugin, check and doc tests run there
-# (scripts/test-in-root.sh). On a Debian 13 host the passes above already
-# were that; then the root is Debian 12's, so both releases are built.
-if grep -q '^VERSION_CODENAME=trixie' /etc/os-release; then
-  scripts/test-in-root.sh bookworm
-else
-  scripts/test-in-root.sh trixie
+# The other Debian release: the tree built with its compiler and libraries
+# inside a cached root of it (scripts/debian-root.sh SUITE build), its tests
+# against that root's own Dovecot (Debian 13: 2.4). DVA_ROOT_SUITE picks
+# the suite ("none": skip this stage); DVA_ROOT_TESTS=unit runs only the
+# tests without a Dovecot there.
+case $(. /etc/os-release && echo "${VERSION_CODENAME:-}") in
+trixie) other=bookworm ;;
+*) other=trixie ;;
+esac
+other=${DVA_ROOT_SUITE:-$other}
+if [ "$other" != none ]; then
+  scripts/test-in-root.sh "$other"
 fi
