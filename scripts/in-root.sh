@@ -46,6 +46,9 @@ shift
 exec unshare --mount --pid --fork --kill-child --propagation private bash -c '
 set -euo pipefail
 root=$1; nbinds=$2; shift 2
+# The root a mount point of its own, so that a command in it can unshare
+# again (unshare --propagation fails with EINVAL when / is no mount point).
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev"

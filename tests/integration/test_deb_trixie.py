@@ -228,7 +228,9 @@ class Trixie(object):
             return []
 
     def argv(self, *cmd):
-        return (["nsenter", "--target", str(self.init), "--mount", "--pid", "--",
+        # --root: the session's own root directory, which is not the mount
+        # namespace's when the test itself runs in a chroot.
+        return (["nsenter", "--target", str(self.init), "--mount", "--pid", "--root", "--",
                  "chroot", self.root, "env", "-i", "PATH=" + ROOT_PATH, "HOME=/root",
                  "LANG=C.UTF-8"] + list(cmd))
 
