@@ -41,9 +41,17 @@ elif [ "$profile" != dovecot ]; then
   exit 2
 fi
 
+# A minbase root may lack /etc/hosts (seen: bookworm's, built on Debian 13),
+# and then "localhost" does not resolve there; tests connect to it.
+ensure_hosts() {
+  [ -s "$1/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
+    >"$1/etc/hosts"
+}
+
 dir="$cache/$suite-$profile"
 stamp="$suite ${packages[*]}"
 if [ -f "$dir/.dva-root" ] && [ "$(cat "$dir/.dva-root")" = "$stamp" ]; then
+  ensure_hosts "$dir"
   echo "$dir"
   exit 0
 fi
@@ -72,6 +80,7 @@ mkdir -p "$cache"
 exec 9>"$cache/.$suite-$profile.lock"
 flock 9
 if [ -f "$dir/.dva-root" ] && [ "$(cat "$dir/.dva-root")" = "$stamp" ]; then
+  ensure_hosts "$dir"
   echo "$dir"
   exit 0
 fi
@@ -84,6 +93,7 @@ echo "debian-root.sh: building a Debian $suite root ($profile) in $dir from $mir
 mmdebstrap --variant=minbase --include="$include" ${skip[@]+"${skip[@]}"} \
   --customize-hook='printf "#!/bin/sh\nexit 101\n" > "$1/usr/sbin/policy-rc.d"; chmod +x "$1/usr/sbin/policy-rc.d"' \
   "$suite" "$tmp" "deb $mirror $suite main" >&2
+ensure_hosts "$tmp"
 echo "$stamp" > "$tmp/.dva-root"
 mv "$tmp" "$dir"
 echo "$dir"
