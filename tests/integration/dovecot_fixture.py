@@ -11,7 +11,8 @@ directory is touched, and every listener is on 127.0.0.1.
         ...
 
 Generations: DovecotServer(generation="2.3" or "2.4"), by default the
-environment variable DVA_DOVECOT_GENERATION (else "2.3").  The host's own
+environment variable DVA_DOVECOT_GENERATION (else the host's own Dovecot's
+generation, else "2.3").  The host's own
 Dovecot is used when `dovecot --version` is of that generation; otherwise a
 cached Debian root of the release that ships it (scripts/debian-root.sh:
 2.3 bookworm, 2.4 trixie; DVA_DOVECOT_ROOT_ONLY=1 takes the root in any
@@ -275,8 +276,10 @@ def _alive(pid, starttime):
 
 
 def default_generation():
-    """$DVA_DOVECOT_GENERATION, else "2.3"."""
-    gen = os.environ.get(GENERATION_ENV) or "2.3"
+    """$DVA_DOVECOT_GENERATION, else the host's own Dovecot's generation (so
+    the demo runs Debian 13's 2.4 there), else "2.3"."""
+    host = version_generation(host_dovecot_version())
+    gen = os.environ.get(GENERATION_ENV) or (host if host in GENERATIONS else "2.3")
     if gen not in GENERATIONS:
         raise DovecotError("%s=%r: not one of %s" % (GENERATION_ENV, gen,
                                                      ", ".join(GENERATIONS)))
