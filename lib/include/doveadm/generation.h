@@ -50,6 +50,8 @@ typedef struct {
     bool quota_lists_all_users;
     /* NULL: `stats dump -f` exists; else why it is not sent. */
     const char *no_stats_dump;
+    /* NULL: `indexer list` exists; else why it is not sent. */
+    const char *no_indexer_list;
     /* Old statistics: the command, or NULL and why not. */
     const char *oldstats_command;
     const char *no_oldstats;

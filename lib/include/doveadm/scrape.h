@@ -36,6 +36,7 @@
 #include "doveadm/stats.h"
 #include "doveadm/tls_transport.h"
 #include "doveadm/generation.h"
+#include "doveadm/health.h"
 #include "doveadm/who.h"
 
 typedef struct dva_collector dva_collector; /* collector.h */
@@ -58,6 +59,11 @@ typedef struct {
     void *open_transport_ctx;
 
     bool stats, who, quota, mailbox;
+    /* The server-health commands (health.h), each on a connection of its
+     * own; what they yield: dva_scrape_collected() of dva_collect_services,
+     * _processes, _indexer, _penalty, data a dva_services, dva_processes,
+     * dva_indexer, dva_penalties. */
+    bool services, processes, indexer, penalty;
     const char *const *users; /* users named in the configuration */
     size_t nusers;
     const char *const *user_masks; /* resolved with `user <mask>` each read */
