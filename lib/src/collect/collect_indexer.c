@@ -45,7 +45,8 @@ static void free_data(void *data)
 
 static const dva_health_kind kind = {
     .command = "indexer list",
-    .unknown = "collect_indexer.c0",
+    .unknown =
+        "the server does not know `indexer list` (Dovecot 2.3 and older lack it)",
     .size = sizeof(dva_indexer),
     .decode = decode,
     .free_data = free_data,

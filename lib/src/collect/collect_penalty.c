@@ -37,7 +37,7 @@ static void free_data(void *data)
 
 static const dva_health_kind kind = {
     .command = "penalty",
-    .unknown = "collect_penalty.c0",
+    .unknown = "the server does not know `penalty`",
     .size = sizeof(dva_penalties),
     .decode = decode,
     .free_data = free_data,

@@ -37,7 +37,7 @@ static void free_data(void *data)
 
 static const dva_health_kind kind = {
     .command = "process status",
-    .unknown = "collect_process.c0",
+    .unknown = "the server does not know `process status`",
     .size = sizeof(dva_processes),
     .decode = decode,
     .free_data = free_data,

@@ -37,7 +37,7 @@ static void free_data(void *data)
 
 static const dva_health_kind kind = {
     .command = "service status",
-    .unknown = "collect_service.c0",
+    .unknown = "the server does not know `service status`",
     .size = sizeof(dva_services),
     .decode = decode,
     .free_data = free_data,
