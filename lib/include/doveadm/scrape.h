@@ -3,8 +3,9 @@
  * answers decoded into plain structs. The read driver (collect/) runs the
  * collectors the plan enables, one per Dovecot command (collector.h).
  *
- * The connection plan follows PROTOCOL.md section 6: `stats dump`, `who`
- * and each `user <mask>` get a fresh connection of their own as the first
+ * The connection plan follows PROTOCOL.md section 6: `stats dump`, `who`,
+ * the server-health commands (health.h) and each `user <mask>` get a
+ * fresh connection of their own as the first
  * and only command; per-user `quota get -A` and `mailbox status -A` are
  * pipelined on mail connections, several in parallel. A mail request lost
  * with its connection (the server process died) is retried once on a new
