@@ -281,7 +281,7 @@ static void test_stats_reset(void **state)
 static void test_stats_many_counters(void **state)
 {
     fixture *f = *state;
-    enum { M = 3000 };
+    enum { M = 1000 };
     static char names[M][16];
     static dva_stats_row rows[M];
     for (int round = 0; round < 3; round++) {
@@ -292,7 +292,7 @@ static void test_stats_many_counters(void **state)
         read_stats(f, rows, M);
     }
     assert_int_equal(derive("derive", "m0"), 102);
-    assert_int_equal(derive("derive", "m2999"), 102);
+    assert_int_equal(derive("derive", "m999"), 102);
     assert_int_equal(stub_count_logs(LOG_INFO, "restarted"), 1);
 }
 
