@@ -128,7 +128,7 @@ bool dvp_resets_begin(dvp_resets *r, const dva_stats *stats)
         return false;
     for (size_t i = 0; i < r->cap; i++) {
         dvp_reset_entry *e = &r->slots[i];
-        if (e->key != NULL) {
+        if (e->key != NULL && e->key[0] != DVP_RESETS_LONE[0]) {
             e->offset += e->last;
             e->last = 0;
         }

@@ -9,8 +9,10 @@
  * the read before, the statistics restarted, every counter's offset grows
  * by its last value, and the series go on monotone (the rate across the
  * reset: what was counted since it, spread over the interval). One INFO
- * line per reset. State per counter is bounded (DVP_RESETS_MAX); a counter
- * past the bound is dispatched raw. Not thread-safe: one per instance. */
+ * line per reset. A counter lower than its last value without such a
+ * reset (old statistics, DVP_RESETS_LONE) continues the same way alone. State per
+ * counter is bounded (DVP_RESETS_MAX); a counter past the bound is dispatched raw. Not
+ * thread-safe: one per instance. */
 #ifndef DVP_PLUGIN_RESETS_H
 #define DVP_PLUGIN_RESETS_H
 
@@ -22,6 +24,10 @@
 #include "plugin_log.h"
 
 #define DVP_RESETS_MAX 65536
+/* The first byte of the name of a counter that restarts on its own (old
+ * statistics: a user's row starts again when Dovecot forgets the user): a
+ * stats reset leaves it alone, and it is kept monotone by itself. */
+#define DVP_RESETS_LONE "\002"
 /* The part of a metric's event count (no field of an event starts with
  * a control byte). */
 #define DVP_RESETS_COUNT "\001count"

@@ -389,15 +389,20 @@ static void submit_user(batch *b, const dva_scrape_user *u)
     }
 }
 
-/* Old statistics: counters as DERIVE (a reset_timestamp change is a
- * counter reset, which DERIVE ignores), num_connected_sessions as a gauge;
- * reset_timestamp and last_update are not values. */
+/* Old statistics: counters as DERIVE, kept monotone across a restart of
+ * the old-stats process or a user Dovecot forgot (plugin_resets.h: a
+ * reset_timestamp change starts them again at 0), num_connected_sessions
+ * as a gauge; reset_timestamp and last_update are not values. */
 static void submit_oldstats_scope(batch *b, const dva_scrape_oldstats *o)
 {
     char scope[16];
     snprintf(scope, sizeof(scope), "old_%s", dva_oldstats_scope_name(o->layout.scope));
     for (size_t r = 0; r < o->stats.nrows; r++) {
         const dva_oldstats_row *row = &o->stats.rows[r];
+        char counter[2 * DATA_MAX_NAME_LEN]; /* its name for dvp_resets_value() */
+        int n = snprintf(counter, sizeof(counter), DVP_RESETS_LONE "%s\001%s", scope,
+                         row->key != NULL ? row->key : "");
+        bool tracked = n > 0 && (size_t)n < sizeof(counter); /* else too long anyway */
         for (size_t c = row->key != NULL ? 1 : 0; c < o->layout.ncolumns; c++) {
             const char *column = o->layout.columns[c];
             char name[DVA_OLDSTATS_FIELD_MAX + 4];
@@ -408,7 +413,11 @@ static void submit_oldstats_scope(batch *b, const dva_scrape_oldstats *o)
             if (strcmp(column, "num_connected_sessions") == 0)
                 gauge(b, "gauge", parts, nparts, (double)row->values[c]);
             else if (dva_oldstats_column_is_counter(column))
-                derive(b, "derive", parts, nparts, row->values[c], false);
+                derive(b, "derive", parts, nparts,
+                       tracked ? dvp_resets_value(&b->s->resets, counter, name,
+                                                  row->values[c])
+                               : row->values[c],
+                       false);
         }
     }
 }

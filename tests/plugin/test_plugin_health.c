@@ -296,6 +296,59 @@ static void test_stats_many_counters(void **state)
     assert_int_equal(stub_count_logs(LOG_INFO, "restarted"), 1);
 }
 
+/* Old statistics: a user's counters start again on their own (Dovecot
+ * forgot the user, or the old-stats process restarted); a stats reset in
+ * the same instance leaves them alone. */
+static void read_oldstats(fixture *f, uint64_t user_cmds, uint64_t stats_count)
+{
+    static dva_oldstats_row row;
+    static uint64_t values[2];
+    static dva_stats_row srow;
+    memset(&f->result, 0, sizeof(f->result));
+    f->result.up = true;
+    dva_scrape_oldstats *o = &f->result.oldstats[DVA_OLDSTATS_USER];
+    dva_error err;
+    assert_int_equal(dva_oldstats_layout_init(&o->layout, DVA_GEN_23, DVA_OLDSTATS_USER,
+                                              NULL, 0, &err),
+                     0);
+    size_t cmds = o->layout.ncolumns;
+    for (size_t c = 0; c < o->layout.ncolumns; c++)
+        if (strcmp(o->layout.columns[c], "num_cmds") == 0)
+            cmds = c;
+    assert_true(cmds < o->layout.ncolumns);
+    o->layout.columns[1] = o->layout.columns[cmds];
+    o->layout.ncolumns = 2; /* the key column, num_cmds */
+    values[0] = 0;
+    values[1] = user_cmds;
+    row = (dva_oldstats_row){.key = "alice@example.com", .values = values};
+    o->stats = (dva_oldstats){.rows = &row, .nrows = 1};
+    o->step.attempted = true;
+    srow = stat_row("imap_command", stats_count, 0);
+    f->result.stats_step.attempted = true;
+    f->result.stats = (dva_stats){&srow, 1};
+    stub_clear_captures();
+    dvp_logger_new_read(&f->log);
+    dvp_submit_result(&f->submit, &f->result, WHEN);
+}
+
+static void test_oldstats_restart(void **state)
+{
+    fixture *f = *state;
+    const char *ti = "old_user-alice@example.com-num_cmds";
+    read_oldstats(f, 50, 10);
+    assert_int_equal(derive("derive", ti), 50);
+    read_oldstats(f, 60, 20);
+    assert_int_equal(derive("derive", ti), 60);
+    read_oldstats(f, 70, 1); /* stats reset: old stats untouched */
+    assert_int_equal(derive("derive", ti), 70);
+    assert_int_equal(derive("derive", "imap_command"), 21);
+    read_oldstats(f, 4, 2); /* alice's old stats start again */
+    assert_int_equal(derive("derive", ti), 74);
+    assert_int_equal(derive("derive", "imap_command"), 22);
+    read_oldstats(f, 9, 3);
+    assert_int_equal(derive("derive", ti), 79);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +360,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stats_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_many_counters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oldstats_restart, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
