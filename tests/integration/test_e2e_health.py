@@ -137,6 +137,25 @@ class TestHealthE2E(CollectdTestCase):
                              float(max([int(r["penalty"]) for r in rows] or [0])))
             self.assertGreaterEqual(len(rows), 1)
 
+    def test_indexer_backlog(self):
+        """2.4: a worker that never indexes keeps requests in the indexer;
+        queue_length-indexer is the CLI's row count."""
+        if self.gen != "2.4":
+            self.skipTest("`indexer list` is a 2.4 command")
+        stalled = "service indexer-worker {\n  executable = /bin/sleep 600\n}\n"
+        with DovecotServer(extra_config=stalled) as d:
+            for u in (ALICE, BOB, CAROL):
+                d.doveadm("index", "-u", u, "-q", "INBOX")
+            c = self.start_collectd(dovecot_block(
+                "ix", Socket=d.doveadm_socket, CollectStats=False, CollectWho=False,
+                CollectServices=False, CollectIndexer=True))
+            ident = identifier("ix", "queue_length", "indexer")
+            c.wait_values([ident], timeout=WAIT)
+            rows = tab_rows(d.doveadm("-f", "tab", "indexer", "list"))
+            self.assertEqual(len(rows), 3, rows)
+            self.poll(lambda: c.value(ident) == float(len(rows)) or c.value(ident),
+                      "queue_length-indexer == %d" % len(rows), c=c)
+
     def test_process_limit_warning_then_okay(self):
         d = self.d
         c = self.start_collectd(dovecot_block("lim", Socket=d.doveadm_socket,

@@ -160,6 +160,20 @@ static void test_capture_indexer(void **state)
     assert_int_equal(err.code, DVA_ERR_COMMAND);
     dva_reply_free(&reply);
 
+    /* 2.4.1 with a worker that never indexes: one working, one queued */
+    capture("2.4", "indexer_list_queued.bin", DVA_INDEXER_NCOLS, &reply);
+    assert_int_equal(dva_indexer_decode(&reply, &x, &err), 0);
+    assert_int_equal(x.nrows, 2);
+    assert_string_equal(x.rows[0].username, "alice@example.com");
+    assert_string_equal(x.rows[0].mailbox, "INBOX");
+    assert_string_equal(x.rows[0].session_id, "");
+    assert_int_equal(x.rows[0].max_recent, 0);
+    assert_string_equal(x.rows[0].type, "index");
+    assert_string_equal(x.rows[0].status, "working");
+    assert_string_equal(x.rows[1].status, "queued");
+    dva_indexer_free(&x);
+    dva_reply_free(&reply);
+
     const char *rows[] = {
         "alice@example.com", "INBOX", "",   "0",  "index",    "queued",
         "bob@example.com",   "*",     "s1", "10", "optimize", "working"};
