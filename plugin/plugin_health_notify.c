@@ -41,10 +41,13 @@ static void report_steps(dvp_health_notify *h, const dva_scrape_result *r,
         if (c == NULL || !c->step.attempted)
             continue;
         bool failing = c->step.error.code != DVA_OK;
+        const char *why = c->step.error.message[0] != '\0'
+                              ? c->step.error.message
+                              : dva_errcode_name(c->step.error.code);
         if (failing && !h->failing[i])
             dvp_log(log, LOG_WARNING,
                     "%s failed: %s; its values are not reported until it works again",
-                    collectors[i]->name, c->step.error.message);
+                    collectors[i]->name, why);
         else if (!failing && h->failing[i])
             dvp_log(log, LOG_INFO, "%s works again", collectors[i]->name);
         h->failing[i] = failing;

@@ -223,6 +223,31 @@ static void test_processes_clients_and_restarts(void **state)
     assert_int_equal(derive("total_events", "imap-restarts"), 1);
 }
 
+/* A health command that fails: one WARNING line, one INFO line when it
+ * works again; its values are not reported meanwhile. */
+static void test_step_failure_logged_once(void **state)
+{
+    fixture *f = *state;
+    dva_service_row rows[2];
+    services_at(rows, 1, false);
+    for (int i = 0; i < 3; i++) {
+        read_with(f, NULL, 0, NULL, 0);
+        f->collected[0].step.attempted = true;
+        dva_fail(&f->collected[0].step.error, DVA_ERR_DECODE, "row 3 is bad");
+        stub_clear_captures();
+        dvp_logger_new_read(&f->log);
+        dvp_submit_result(&f->submit, &f->result, WHEN);
+        dvp_notify_result(&f->notify, &f->result, WHEN);
+        assert_int_equal(
+            stub_count_logs(LOG_WARNING, "service status failed: row 3 is bad"),
+            i == 0 ? 1 : 0);
+        assert_null(stub_find("vs_processes", "imap"));
+    }
+    read_with(f, rows, 2, NULL, 0);
+    assert_int_equal(stub_count_logs(LOG_INFO, "service status works again"), 1);
+    assert_true(gauge("vs_processes", "imap") == 1);
+}
+
 /* ---- stats counters across a reload ---- */
 
 static dva_stats_row stat_row(const char *metric, uint64_t count, uint64_t sum)
@@ -358,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_notifications_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_processes_clients_and_restarts, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_step_failure_logged_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_many_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oldstats_restart, setup, teardown),
