@@ -320,6 +320,7 @@ static int check(const args *a, const dva_settings *s)
         dvp_notify notify;
         dvp_notify_init(&notify, s->name, s->report_host, s->quota_warning,
                         s->quota_failure, &log);
+        notify.health.enabled = s->service_notifications;
         dvp_notify_result(&notify, &result, now);
         dvp_notify_free(&notify);
 

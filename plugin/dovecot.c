@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doveadm/collector.h"
 #include "doveadm/quota_scan.h"
 #include "doveadm/read_memory.h"
 #include "doveadm/resolver.h"
@@ -99,6 +100,10 @@ static int dovecot_read(user_data_t *ud)
     dvp_submit_result(&inst->submit, &result, now);
     dvp_notify_result(&inst->notify, &result, now);
     inst->plan.generation = dvp_versions_after_read(&inst->versions, &result);
+    /* A server without `indexer list` (2.3) is not asked again (logged once). */
+    const dva_collected *ix = dva_scrape_collected(&result, &dva_collect_indexer);
+    if (ix != NULL && ix->step.unsupported)
+        inst->plan.indexer = false;
     dva_scrape_result_free(&result);
     /* 0 even when Dovecot is down: bool-up = 0 and the FAILURE notification
      * report it. A non-zero return would make collectd double this read's
@@ -151,6 +156,7 @@ static int instance_start(dvp_instance_config *config)
         inst->submit.user_interval = DOUBLE_TO_CDTIME_T(s->quota_interval);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
                     s->quota_failure, &inst->log);
+    inst->notify.health.enabled = s->service_notifications;
     if (s->host != NULL) {
         dva_error err;
         inst->resolver = dva_resolver_new(s->host, s->port, NULL, &err);

@@ -121,7 +121,9 @@ static bool collects_something(const dva_settings *s)
     bool oldstats = false;
     for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++)
         oldstats = oldstats || s->oldstats[i];
-    return s->collect_stats || s->collect_who || per_user || oldstats;
+    bool health = s->collect_services || s->collect_processes || s->collect_indexer ||
+                  s->collect_penalty;
+    return s->collect_stats || s->collect_who || per_user || oldstats || health;
 }
 
 /* The checks that need collectd's view (interval, identifier limits). */
@@ -158,10 +160,11 @@ static int check_instance(dvp_instance_config *ic, double default_interval)
         return -1;
     }
     if (!collects_something(s)) {
-        config_error("instance \"%s\" collects nothing: enable CollectStats or "
-                     "CollectWho, name users with QuotaUser or QuotaUsers, or "
-                     "add OldStats",
-                     s->name);
+        config_error(
+            "instance \"%s\" collects nothing: enable CollectStats, CollectWho "
+            "or CollectServices, name users with QuotaUser or QuotaUsers, or "
+            "add OldStats",
+            s->name);
         return -1;
     }
     return 0;

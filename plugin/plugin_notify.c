@@ -33,11 +33,13 @@ void dvp_notify_init(dvp_notify *notify, const char *instance, const char *host,
     notify->quota_failure = quota_failure;
     notify->log = log;
     dvp_map_init(&notify->state, DVP_NOTIFY_MAX_STATE);
+    dvp_health_notify_init(&notify->health, true);
 }
 
 void dvp_notify_free(dvp_notify *notify)
 {
     dvp_map_free(&notify->state);
+    dvp_health_notify_free(&notify->health);
 }
 
 __attribute__((format(printf, 6, 7))) static void
@@ -267,6 +269,19 @@ static void report_user(dvp_notify *n, const dva_scrape_user *u, cdtime_t now)
         report_quota_row(n, u->name, &u->quota.rows[i], now);
 }
 
+/* The sender of the server-health notifications (plugin_health_notify.c). */
+typedef struct {
+    dvp_notify *n;
+    cdtime_t now;
+} health_sender;
+
+static void health_send(void *ctx, int severity, const char *type,
+                        const char *type_instance, const char *message)
+{
+    health_sender *s = ctx;
+    send_notification(s->n, severity, s->now, type, type_instance, "%s", message);
+}
+
 void dvp_notify_result(dvp_notify *notify, const dva_scrape_result *result,
                        cdtime_t now)
 {
@@ -279,4 +294,7 @@ void dvp_notify_result(dvp_notify *notify, const dva_scrape_result *result,
                 "listing users (QuotaUsers)");
     for (size_t i = 0; i < result->nusers; i++)
         report_user(notify, &result->users[i], now);
+    health_sender sender = {notify, now};
+    dvp_health_report(&notify->health, result, notify->instance, notify->log,
+                      health_send, &sender);
 }

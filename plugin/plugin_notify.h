@@ -29,6 +29,7 @@
 #include "plugin_collectd.h"
 
 #include "doveadm/scrape.h"
+#include "plugin_health.h"
 #include "plugin_log.h"
 #include "plugin_map.h"
 
@@ -51,6 +52,7 @@ typedef struct {
     bool stats_failing, who_failing, users_failing;
     dvp_map state;
     bool state_full_noted;
+    dvp_health_notify health; /* services at their limit (ServiceNotifications) */
 } dvp_notify;
 
 void dvp_notify_init(dvp_notify *notify, const char *instance, const char *host,

@@ -20,6 +20,10 @@ void dvp_plan_init(dva_scrape_plan *p, const dva_settings *s, double timeout,
     p->who = s->collect_who;
     p->quota = s->collect_quota;
     p->mailbox = s->collect_mailbox;
+    p->services = s->collect_services;
+    p->processes = s->collect_processes;
+    p->indexer = s->collect_indexer;
+    p->penalty = s->collect_penalty;
     p->users = (const char *const *)s->quota_users;
     p->nusers = s->nquota_users;
     p->user_masks = (const char *const *)s->quota_masks;

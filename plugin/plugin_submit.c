@@ -42,11 +42,15 @@ void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
     submit->interval = interval;
     submit->log = log;
     dvp_seen_init(&submit->seen, SEEN_MAX);
+    dvp_resets_init(&submit->resets, log);
+    dvp_health_values_init(&submit->health, log);
 }
 
 void dvp_submit_free(dvp_submit *submit)
 {
     dvp_seen_free(&submit->seen);
+    dvp_resets_free(&submit->resets);
+    dvp_health_values_free(&submit->health);
 }
 
 /* "long:<type>/<part>-<part>..." unsanitised and uncut, the key of the
@@ -192,11 +196,15 @@ static void submit_stats_row(batch *b, const dva_stats_row *row)
 
     const char *count[] = {row->metric};
     /* Every field row repeats the metric's count: dispatch it once. */
-    derive(b, "derive", count, 1, row->count, true);
+    derive(b, "derive", count, 1,
+           dvp_resets_value(&b->s->resets, row->metric, DVP_RESETS_COUNT, row->count),
+           true);
 
     if (strcmp(row->field, "duration") == 0) {
         const char *sum[] = {row->metric, "sum_us"};
-        derive(b, "derive", sum, 2, row->sum, false);
+        derive(b, "derive", sum, 2,
+               dvp_resets_value(&b->s->resets, row->metric, row->field, row->sum),
+               false);
         for (size_t i = 0; i < 6; i++) {
             const char *parts[] = {row->metric, us_names[i]};
             gauge(b, "gauge", parts, 2, stat_values[i]);
@@ -204,7 +212,8 @@ static void submit_stats_row(batch *b, const dva_stats_row *row)
         return;
     }
     const char *sum[] = {row->metric, row->field, "sum"};
-    derive(b, "derive", sum, 3, row->sum, false);
+    derive(b, "derive", sum, 3,
+           dvp_resets_value(&b->s->resets, row->metric, row->field, row->sum), false);
     for (size_t i = 0; i < 6; i++) {
         const char *parts[] = {row->metric, row->field, stat_names[i]};
         gauge(b, "gauge", parts, 3, stat_values[i]);
@@ -215,6 +224,7 @@ static void submit_stats(batch *b, const dva_scrape_result *r)
 {
     if (!step_ok(&r->stats_step))
         return;
+    dvp_resets_begin(&b->s->resets, &r->stats); /* a reload restarts them */
     for (size_t i = 0; i < r->stats.nrows; i++) {
         const dva_stats_row *row = &r->stats.rows[i];
         if (row->metric != NULL && row->field != NULL)
@@ -235,6 +245,19 @@ static void submit_who(batch *b, const dva_scrape_result *r)
         gauge(b, "users", service, 1, (double)w->services[i].users);
         gauge(b, "current_sessions", service, 1, (double)w->services[i].sessions);
     }
+}
+
+/* The sink of the server-health values (plugin_health.c). */
+static void health_gauge(void *ctx, const char *type, const char *const *parts,
+                         size_t nparts, double v)
+{
+    gauge(ctx, type, parts, nparts, v);
+}
+
+static void health_derive(void *ctx, const char *type, const char *const *parts,
+                          size_t nparts, uint64_t v)
+{
+    derive(ctx, type, parts, nparts, v, false);
 }
 
 /* A sanitised name prefix ("<user>-", "<user>-<root>-") built once and
@@ -366,15 +389,20 @@ static void submit_user(batch *b, const dva_scrape_user *u)
     }
 }
 
-/* Old statistics: counters as DERIVE (a reset_timestamp change is a
- * counter reset, which DERIVE ignores), num_connected_sessions as a gauge;
- * reset_timestamp and last_update are not values. */
+/* Old statistics: counters as DERIVE, kept monotone across a restart of
+ * the old-stats process or a user Dovecot forgot (plugin_resets.h: a
+ * reset_timestamp change starts them again at 0), num_connected_sessions
+ * as a gauge; reset_timestamp and last_update are not values. */
 static void submit_oldstats_scope(batch *b, const dva_scrape_oldstats *o)
 {
     char scope[16];
     snprintf(scope, sizeof(scope), "old_%s", dva_oldstats_scope_name(o->layout.scope));
     for (size_t r = 0; r < o->stats.nrows; r++) {
         const dva_oldstats_row *row = &o->stats.rows[r];
+        char counter[2 * DATA_MAX_NAME_LEN]; /* its name for dvp_resets_value() */
+        int n = snprintf(counter, sizeof(counter), DVP_RESETS_LONE "%s\001%s", scope,
+                         row->key != NULL ? row->key : "");
+        bool tracked = n > 0 && (size_t)n < sizeof(counter); /* else too long anyway */
         for (size_t c = row->key != NULL ? 1 : 0; c < o->layout.ncolumns; c++) {
             const char *column = o->layout.columns[c];
             char name[DVA_OLDSTATS_FIELD_MAX + 4];
@@ -385,7 +413,11 @@ static void submit_oldstats_scope(batch *b, const dva_scrape_oldstats *o)
             if (strcmp(column, "num_connected_sessions") == 0)
                 gauge(b, "gauge", parts, nparts, (double)row->values[c]);
             else if (dva_oldstats_column_is_counter(column))
-                derive(b, "derive", parts, nparts, row->values[c], false);
+                derive(b, "derive", parts, nparts,
+                       tracked ? dvp_resets_value(&b->s->resets, counter, name,
+                                                  row->values[c])
+                               : row->values[c],
+                       false);
         }
     }
 }
@@ -415,6 +447,8 @@ size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
     submit_self(&b, result);
     submit_stats(&b, result);
     submit_who(&b, result);
+    dvp_health_sink health = {&b, health_gauge, health_derive};
+    dvp_health_submit(&submit->health, result, &health);
     submit_oldstats(&b, result);
     if (submit->user_interval > 0)
         b.interval = submit->user_interval;

@@ -61,8 +61,10 @@
 #include "plugin_collectd.h"
 
 #include "doveadm/scrape.h"
+#include "plugin_health.h"
 #include "plugin_log.h"
 #include "plugin_map.h"
+#include "plugin_resets.h"
 #include "plugin_seen.h"
 
 /* The mailbox status fields the plugin asks for, in this order. */
@@ -80,8 +82,10 @@ typedef struct {
      * users are spread over reads, so each series keeps its period; 0:
      * interval. */
     cdtime_t user_interval;
-    dvp_logger *log; /* borrowed */
-    dvp_seen seen;   /* identifiers dispatched during the current read */
+    dvp_logger *log;          /* borrowed */
+    dvp_seen seen;            /* identifiers dispatched during the current read */
+    dvp_resets resets;        /* stats counters across a reload */
+    dvp_health_values health; /* processes across reads */
 } dvp_submit;
 
 void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,

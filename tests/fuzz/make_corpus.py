@@ -170,6 +170,20 @@ def client_seeds():
     }
 
 
+def health_seeds():
+    """fuzz_health: command byte, shape byte, the reply (real 2.3 and 2.4)."""
+    seeds = {}
+    for gen in ("2.3", "2.4"):
+        for cmd, name in ((0, "service_status"), (1, "process_status"),
+                          (2, "indexer_list_empty"), (3, "penalty"),
+                          (3, "penalty_empty")):
+            seeds["%s-%s" % (name, gen)] = bytes([cmd]) + SHAPE_OK + capture(
+                "health/%s/%s.bin" % (gen, name))
+    seeds["service_status-as-process"] = b"\x01" + SHAPE_OK + capture(
+        "health/2.3/service_status.bin")
+    return seeds
+
+
 def config_seeds():
     """fuzz_config: instance name line, then Option=Value lines."""
     return {
@@ -200,6 +214,7 @@ TARGETS = {
     "reply": reply_seeds,
     "stats": stats_seeds,
     "who": who_seeds,
+    "health": health_seeds,
     "quota": quota_seeds,
     "mailbox": mailbox_seeds,
     "userlist": userlist_seeds,

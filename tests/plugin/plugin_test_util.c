@@ -300,6 +300,9 @@ char *tu_good_reply(const char *line, size_t *len)
         return capture_bytes("stats_dump.bin", len);
     if (strcmp(cmd, "who") == 0)
         return capture_bytes("who.bin", len);
+    /* Server health (CollectServices is on by default): a real 2.3's. */
+    if (strcmp(cmd, "service status") == 0)
+        return capture_bytes("health/2.3/service_status.bin", len);
     if (strcmp(cmd, "user\t*") == 0)
         return capture_bytes("user_list.bin", len);
     /* A real 2.3's answer to the generation probe of DovecotVersion auto. */

@@ -438,6 +438,7 @@ static void test_collects_nothing(void **state)
     oconfig_item_t *in = instance(root, "local");
     tu_ci_bool(tu_ci_child(in, "CollectStats"), false);
     tu_ci_bool(tu_ci_child(in, "CollectWho"), false);
+    tu_ci_bool(tu_ci_child(in, "CollectServices"), false);
     const char *needles[] = {"instance \"local\" collects nothing", NULL};
     expect_refused(root, needles);
 }

@@ -75,7 +75,8 @@ struct dva_collector {
 /* The built-in collectors, and their list in the order they start. */
 extern const dva_collector dva_collect_stats, dva_collect_who, dva_collect_oldstats,
     dva_collect_probe, dva_collect_users, dva_collect_quota_all, dva_collect_quota,
-    dva_collect_mailbox, dva_collect_quota_scan;
+    dva_collect_mailbox, dva_collect_quota_scan, dva_collect_services,
+    dva_collect_processes, dva_collect_indexer, dva_collect_penalty;
 extern const dva_collector *const dva_collectors[];
 
 const dva_scrape_plan *dva_read_plan(const dva_read *r);

@@ -2,7 +2,7 @@
  * row width of its reply (PROTOCOL.md sections 3 and 7). Where a form
  * depends on the generation, the caller passes what the generation table
  * (generation.h) says. The decoders of the replies are in stats.h, who.h,
- * quota.h, mailbox.h and userlist.h; the old-statistics command is built
+ * quota.h, mailbox.h, userlist.h and health.h; the old-statistics command is built
  * from its column layout in oldstats.h. */
 #ifndef DOVEADM_COMMANDS_H
 #define DOVEADM_COMMANDS_H
@@ -25,6 +25,11 @@
 #define DVA_QUOTA_NCOLS 6       /* user, root, type, value, limit, percent */
 #define DVA_QUOTA_NCOLS_PLAIN 5 /* the same without the user */
 #define DVA_MAILBOX_MAX_FIELDS 8
+/* The server-health commands (decoded in health.h). */
+#define DVA_SERVICE_NCOLS 13 /* name ... process_total */
+#define DVA_PROCESS_NCOLS 7  /* name pid available_count ... last_kill_sent */
+#define DVA_INDEXER_NCOLS 6  /* username mailbox session_id max_recent type status */
+#define DVA_PENALTY_NCOLS 4  /* IP penalty last_penalty last_update */
 
 /* Server-wide: `stats dump -f ...` (never -r, which resets the counters
  * for every reader), `who`, `who -1`. */
@@ -34,6 +39,13 @@ void dva_who_sessions_command(dva_command *cmd);
 /* `who -1` for a generation: where more columns may follow (2.4) the rows
  * are cut by the decoder (ncols 0). */
 void dva_who_sessions_command_gen(dva_command *cmd, dva_generation gen);
+
+/* Server-wide: `service status`, `process status`, `indexer list` (2.4),
+ * `penalty`. */
+void dva_service_status_command(dva_command *cmd);
+void dva_process_status_command(dva_command *cmd);
+void dva_indexer_list_command(dva_command *cmd);
+void dva_penalty_command(dva_command *cmd);
 
 /* `quota get` in the given per-user form, to be sent with the user as the
  * request's username. DVA_ROWS_NAMED with no username is 2.4's all-user

@@ -6,7 +6,7 @@
  *      numeric ("-75"); no `stats dump -f` (the 2.3 statistics).
  * 2.3: `stats dump -f` (new statistics) and, with the old_stats plugin,
  *      `oldstats dump <scope>`.
- * 2.4: no old statistics at all; `-A` iterates all users on the server;
+ * 2.4: no old statistics at all; `indexer list`; `-A` iterates all users on the server;
  *      `who -1` has more columns; statuses CHANGED, EXPIRED, REFERRAL.
  *
  * DVA_GEN_AUTO means "not known yet": dva_generation_decide() narrows it
@@ -50,6 +50,8 @@ typedef struct {
     bool quota_lists_all_users;
     /* NULL: `stats dump -f` exists; else why it is not sent. */
     const char *no_stats_dump;
+    /* NULL: `indexer list` exists; else why it is not sent. */
+    const char *no_indexer_list;
     /* Old statistics: the command, or NULL and why not. */
     const char *oldstats_command;
     const char *no_oldstats;

@@ -3,8 +3,9 @@
  * answers decoded into plain structs. The read driver (collect/) runs the
  * collectors the plan enables, one per Dovecot command (collector.h).
  *
- * The connection plan follows PROTOCOL.md section 6: `stats dump`, `who`
- * and each `user <mask>` get a fresh connection of their own as the first
+ * The connection plan follows PROTOCOL.md section 6: `stats dump`, `who`,
+ * the server-health commands (health.h) and each `user <mask>` get a
+ * fresh connection of their own as the first
  * and only command; per-user `quota get -A` and `mailbox status -A` are
  * pipelined on mail connections, several in parallel. A mail request lost
  * with its connection (the server process died) is retried once on a new
@@ -36,6 +37,7 @@
 #include "doveadm/stats.h"
 #include "doveadm/tls_transport.h"
 #include "doveadm/generation.h"
+#include "doveadm/health.h"
 #include "doveadm/who.h"
 
 typedef struct dva_collector dva_collector; /* collector.h */
@@ -58,6 +60,11 @@ typedef struct {
     void *open_transport_ctx;
 
     bool stats, who, quota, mailbox;
+    /* The server-health commands (health.h), each on a connection of its
+     * own; what they yield: dva_scrape_collected() of dva_collect_services,
+     * _processes, _indexer, _penalty, data a dva_services, dva_processes,
+     * dva_indexer, dva_penalties. */
+    bool services, processes, indexer, penalty;
     const char *const *users; /* users named in the configuration */
     size_t nusers;
     const char *const *user_masks; /* resolved with `user <mask>` each read */

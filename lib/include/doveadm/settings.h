@@ -32,6 +32,11 @@ typedef struct {
     double interval;     /* seconds; 0: the front end's default */
     double timeout;      /* seconds; 0: 80% of the interval */
     bool collect_stats, collect_who, collect_quota, collect_mailbox;
+    /* CollectServices, CollectProcesses, CollectIndexer, CollectPenalty:
+     * the server-health commands (health.h); ServiceNotifications: a
+     * WARNING when a service is at its limit, OKAY when it recovers. */
+    bool collect_services, collect_processes, collect_indexer, collect_penalty;
+    bool service_notifications;
     char **quota_users; /* QuotaUser, repeatable */
     size_t nquota_users;
     char **quota_masks; /* QuotaUsers, repeatable, resolved with `user` */

@@ -188,7 +188,8 @@ static bool reads_something(const dva_read *r)
     bool oldstats = false;
     for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++)
         oldstats = oldstats || p->oldstats[i];
-    if (p->stats || p->who || per_user || oldstats)
+    bool health = p->services || p->processes || p->indexer || p->penalty;
+    if (p->stats || p->who || per_user || oldstats || health)
         return true;
     for (size_t i = 0; i < r->ncollectors; i++) {
         const dva_collector *c = r->collectors[i];
@@ -210,8 +211,8 @@ static int check_plan(const dva_read *r, dva_error *err)
     if (!reads_something(r))
         return dva_fail(
             err, DVA_ERR_USAGE,
-            "the plan reads nothing: enable stats, who or old-stats scopes, or "
-            "name users for quota or mailbox status");
+            "the plan reads nothing: enable stats, who, a server-health command or "
+            "old-stats scopes, or name users for quota or mailbox status");
     if (p->timeout_ms == 0)
         return dva_fail(err, DVA_ERR_USAGE, "a plan needs a timeout");
     if (p->user_slices > 1 && p->user_slice >= p->user_slices)

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "doveadm/collector.h"
+
 static void say(dva_notice_fn *notice, void *ctx, dva_log_level level, const char *key,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void say(dva_notice_fn *notice, void *ctx, dva_log_level level, const char *key,
@@ -78,6 +80,12 @@ dva_generation dva_read_memory_after(dva_read_memory *m, const dva_scrape_result
          * read asks again before its per-user requests. */
         m->current = DVA_GEN_AUTO;
     log_unsupported(notice, ctx, "unsupported:stats", "stats dump", &r->stats_step);
+    for (size_t i = 0; i < r->ncollected; i++) {
+        const dva_collected *c = &r->collected[i];
+        char key[80];
+        snprintf(key, sizeof(key), "unsupported:%s", c->collector->name);
+        log_unsupported(notice, ctx, key, c->collector->name, &c->step);
+    }
     for (size_t i = 0; i < DVA_OLDSTATS_NSCOPES; i++) {
         char key[48];
         snprintf(key, sizeof(key), "unsupported:oldstats:%zu", i);

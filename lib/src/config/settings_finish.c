@@ -146,6 +146,11 @@ int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
     s->collect_who = cfg_getbool(cfg, "CollectWho");
     s->collect_quota = cfg_getbool(cfg, "CollectQuota");
     s->collect_mailbox = cfg_getbool(cfg, "CollectMailbox");
+    s->collect_services = cfg_getbool(cfg, "CollectServices");
+    s->collect_processes = cfg_getbool(cfg, "CollectProcesses");
+    s->collect_indexer = cfg_getbool(cfg, "CollectIndexer");
+    s->collect_penalty = cfg_getbool(cfg, "CollectPenalty");
+    s->service_notifications = cfg_getbool(cfg, "ServiceNotifications");
     s->quota_warning = cfg_getfloat(cfg, "QuotaWarning");
     s->quota_failure = cfg_getfloat(cfg, "QuotaFailure");
     s->report_host = dup_opt(cfg, "ReportHost");

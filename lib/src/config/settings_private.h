@@ -32,7 +32,7 @@ typedef struct {
 } option_doc;
 
 /* The options of the schema, in the order of its libconfuse table. */
-#define DVA_NOPTIONS 32
+#define DVA_NOPTIONS 37
 extern const option_doc dva_option_docs[DVA_NOPTIONS];
 
 struct dva_config {

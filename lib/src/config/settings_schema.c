@@ -52,6 +52,11 @@ const option_doc dva_option_docs[] = {
     {"QuotaScan", KIND_BOOL, false, false, "QuotaScan true"},
     {"QuotaScanDir", KIND_TEXT, false, false, "QuotaScanDir \"/run\""},
     {"QuotaInterval", KIND_SECONDS, false, false, "QuotaInterval 600"},
+    {"CollectServices", KIND_BOOL, false, false, "CollectServices true"},
+    {"CollectProcesses", KIND_BOOL, false, false, "CollectProcesses true"},
+    {"CollectIndexer", KIND_BOOL, false, false, "CollectIndexer true"},
+    {"CollectPenalty", KIND_BOOL, false, false, "CollectPenalty true"},
+    {"ServiceNotifications", KIND_BOOL, false, false, "ServiceNotifications false"},
 };
 
 static cfg_opt_t cfg_opts[] = {
@@ -87,6 +92,11 @@ static cfg_opt_t cfg_opts[] = {
     CFG_BOOL("QuotaScan", cfg_true, CFGF_NONE),
     CFG_STR("QuotaScanDir", DVA_DEFAULT_QUOTA_SCAN_DIR, CFGF_NONE),
     CFG_FLOAT("QuotaInterval", 0, CFGF_NONE),
+    CFG_BOOL("CollectServices", cfg_true, CFGF_NONE),
+    CFG_BOOL("CollectProcesses", cfg_false, CFGF_NONE),
+    CFG_BOOL("CollectIndexer", cfg_false, CFGF_NONE),
+    CFG_BOOL("CollectPenalty", cfg_false, CFGF_NONE),
+    CFG_BOOL("ServiceNotifications", cfg_true, CFGF_NONE),
     CFG_END(),
 };
 

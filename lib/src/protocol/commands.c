@@ -82,3 +82,33 @@ int dva_userlist_command(dva_command *cmd, const char *mask)
     cmd->ncols = 1;
     return 0;
 }
+
+/* A command without arguments; its name is one field over the protocol,
+ * words and all ("service status", like "stats dump"). */
+static void plain_command(dva_command *cmd, const char *name, size_t ncols)
+{
+    memset(cmd, 0, sizeof(*cmd));
+    cmd->argv[0] = name;
+    cmd->argc = 1;
+    cmd->ncols = ncols;
+}
+
+void dva_service_status_command(dva_command *cmd)
+{
+    plain_command(cmd, "service status", DVA_SERVICE_NCOLS);
+}
+
+void dva_process_status_command(dva_command *cmd)
+{
+    plain_command(cmd, "process status", DVA_PROCESS_NCOLS);
+}
+
+void dva_indexer_list_command(dva_command *cmd)
+{
+    plain_command(cmd, "indexer list", DVA_INDEXER_NCOLS);
+}
+
+void dva_penalty_command(dva_command *cmd)
+{
+    plain_command(cmd, "penalty", DVA_PENALTY_NCOLS);
+}

@@ -75,6 +75,8 @@ static const dva_generation_info table[] = {
         .no_stats_dump = "stats dump -f (the statistics of Dovecot 2.3 and later) "
                          "does not exist on Dovecot 2.2; read its old statistics "
                          "with OldStats instead",
+        .no_indexer_list = "Dovecot 2.2 has no `indexer list` (the command came "
+                           "with 2.4)",
         .oldstats_command = "stats dump",
         .oldstats_as = DVA_GEN_22,
         .oldstats_fields = oldstats_fields_22,
@@ -86,6 +88,9 @@ static const dva_generation_info table[] = {
         .gen = DVA_GEN_23,
         .name = "2.3",
         .user_rows = DVA_ROWS_NAMED,
+        /* 2.3.19 answers it with a bare "-" (PROTOCOL.md section 7). */
+        .no_indexer_list = "Dovecot 2.3 has no `indexer list` (the command came "
+                           "with 2.4)",
         .oldstats_command = "oldstats dump",
         .oldstats_as = DVA_GEN_23,
         .oldstats_fields = oldstats_fields_23,
