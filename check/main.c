@@ -315,6 +315,7 @@ static int check(const args *a, const dva_settings *s)
         dvp_submit submit;
         dvp_submit_init(&submit, s->name, s->report_host,
                         DOUBLE_TO_CDTIME_T(s->interval), &log);
+        submit.layout = s->identifier_layout;
         dvp_submit_result(&submit, &result, now);
         dvp_submit_free(&submit);
         dvp_notify notify;

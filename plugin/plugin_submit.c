@@ -24,6 +24,7 @@ typedef struct {
     value_list_t vl;
     value_t value;
     const char *vl_type; /* the string vl.type was copied from last */
+    dvp_layout_key key;  /* the user or key in the values now dispatched */
 } batch;
 
 /* A string literal with its length, for the names built per value. */
@@ -99,6 +100,26 @@ static void ident_set(const batch *b, ident *id, lit type, const char *ti, size_
     dvp_seen_prefetch(&b->s->seen, id->hash);
 }
 
+/* b->vl (named the classic way) in the labels layout, on a copy: the batch
+ * keeps the instance as its plugin instance. */
+static void dispatch_labels(batch *b)
+{
+    value_list_t vl = b->vl;
+    if (!dvp_layout_labels(b->s->instance, b->vl.type_instance, b->key,
+                           vl.plugin_instance, vl.type_instance,
+                           sizeof(vl.plugin_instance))) {
+        char once[DATA_MAX_NAME_LEN + 16];
+        snprintf(once, sizeof(once), "long-pi:%s", b->vl.type_instance);
+        dvp_log_once(b->s->log, LOG_WARNING, once,
+                     "the plugin instance of %s-%s in the labels layout is more than "
+                     "the %d bytes collectd allows; its values are not reported",
+                     b->s->instance, b->vl.type_instance, DATA_MAX_NAME_LEN - 1);
+        return;
+    }
+    plugin_dispatch_values(&vl);
+    b->count++;
+}
+
 /* Dispatches value as id, unless id was dispatched before in this read. */
 static void dispatch_ident(batch *b, const ident *id, value_t value,
                            bool quiet_duplicate)
@@ -128,6 +149,10 @@ static void dispatch_ident(batch *b, const ident *id, value_t value,
         memcpy(b->vl.type, id->type, tlen);
         b->vl.type[tlen] = '\0';
         b->vl_type = id->type;
+    }
+    if (b->key.len > 0 && b->s->layout == DVA_LAYOUT_LABELS) {
+        dispatch_labels(b);
+        return;
     }
     plugin_dispatch_values(&b->vl);
     b->count++;
@@ -324,7 +349,7 @@ static bool first_mailbox(batch *b, const char *user, const char *mailbox)
     return added;
 }
 
-static void submit_user(batch *b, const dva_scrape_user *u)
+static void submit_user_values(batch *b, const dva_scrape_user *u)
 {
     if (step_ok(&u->quota_step)) {
         static const name_prefix empty = {.fits = true};
@@ -366,6 +391,14 @@ static void submit_user(batch *b, const dva_scrape_user *u)
     }
 }
 
+static void submit_user(batch *b, const dva_scrape_user *u)
+{
+    /* The user leads every name (sanitising keeps the length). */
+    b->key = (dvp_layout_key){0, strlen(u->name)};
+    submit_user_values(b, u);
+    b->key = (dvp_layout_key){0, 0};
+}
+
 /* Old statistics: counters as DERIVE (a reset_timestamp change is a
  * counter reset, which DERIVE ignores), num_connected_sessions as a gauge;
  * reset_timestamp and last_update are not values. */
@@ -382,12 +415,16 @@ static void submit_oldstats_scope(batch *b, const dva_scrape_oldstats *o)
             snprintf(name, sizeof(name), "%s%s", column, time ? "_us" : "");
             const char *parts[] = {scope, row->key != NULL ? row->key : name, name};
             size_t nparts = row->key != NULL ? 3 : 2;
+            /* The key follows "<scope>-". */
+            b->key = (dvp_layout_key){strlen(scope) + 1,
+                                      row->key != NULL ? strlen(row->key) : 0};
             if (strcmp(column, "num_connected_sessions") == 0)
                 gauge(b, "gauge", parts, nparts, (double)row->values[c]);
             else if (dva_oldstats_column_is_counter(column))
                 derive(b, "derive", parts, nparts, row->values[c], false);
         }
     }
+    b->key = (dvp_layout_key){0, 0};
 }
 
 static void submit_oldstats(batch *b, const dva_scrape_result *r)

@@ -2,7 +2,9 @@
  *
  * Identifiers: host = ReportHost, or empty so collectd fills in its own
  * host name; plugin "dovecot"; plugin_instance = the <Instance> name;
- * interval = the instance's interval. type and type_instance:
+ * interval = the instance's interval. type and type_instance (the classic
+ * layout; IdentifierLayout "labels" moves the user or key out of the type
+ * instance: plugin_layout.h):
  *
  *   what                  type              type_instance
  *   --------------------  ----------------  ---------------------------------
@@ -61,6 +63,8 @@
 #include "plugin_collectd.h"
 
 #include "doveadm/scrape.h"
+#include "doveadm/settings.h"
+#include "plugin_layout.h"
 #include "plugin_log.h"
 #include "plugin_map.h"
 #include "plugin_seen.h"
@@ -80,8 +84,9 @@ typedef struct {
      * users are spread over reads, so each series keeps its period; 0:
      * interval. */
     cdtime_t user_interval;
-    dvp_logger *log; /* borrowed */
-    dvp_seen seen;   /* identifiers dispatched during the current read */
+    dvp_logger *log;              /* borrowed */
+    dvp_seen seen;                /* identifiers dispatched during the current read */
+    dva_identifier_layout layout; /* IdentifierLayout; 0: classic */
 } dvp_submit;
 
 void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
