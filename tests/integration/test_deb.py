@@ -163,7 +163,9 @@ class DebPackageTest(unittest.TestCase):
         files = _run("dpkg", "-L", PACKAGE).stdout.splitlines()
         for path in (PLUGIN, DROP_IN, MAN_PAGE, TOOL, TOOL_MAN_PAGE,
                      "/usr/share/doc/%s/README.md" % PACKAGE,
-                     "/usr/share/doc/%s/copyright" % PACKAGE):
+                     "/usr/share/doc/%s/copyright" % PACKAGE,
+                     "/usr/share/doc/%s/conf.d/examples/prometheus.conf" % PACKAGE,
+                     "/usr/share/doc/%s/contrib/grafana/dovecot.json" % PACKAGE):
             self.assertIn(path, files)
             self.assertTrue(os.path.isfile(path), path)
         conffiles = _run("dpkg-query", "-W", "-f=${Conffiles}", PACKAGE).stdout
