@@ -26,6 +26,7 @@ packages=(
   man-db                                # the .deb test renders the installed manual pages
   mandoc                                # lints the generated manual pages (doc.man_lint)
   dpkg-dev file                         # cpack -G DEB: dpkg-shlibdeps computes Depends
+  prometheus                            # test_e2e_prometheus runs the dashboard's queries
   rrdtool                               # the .deb test reads what stock collectd wrote;
                                         # the demo draws its graphs (rrdtool graph)
   clang                                 # scripts/fuzz.sh: libFuzzer ships with clang

@@ -12,7 +12,10 @@ checks:
   the datasource and instance variables) whose every query, with the
   variables set to this instance and quota root, selects series the scrape
   holds (each selector's metric name and label matchers, PromQL's
-  semantics), and whose quota-root variable finds the root.
+  semantics), and whose quota-root variable finds the root;
+- the same queries in a real Prometheus (Debian's `prometheus`, private,
+  scraping that endpoint every second): each is valid PromQL and returns
+  data, and the variables' label_values list this instance and root.
 
 The recipe is used as written, with only the socket, listen address and
 port replaced (each replacement must match). Nothing sleeps to synchronise:
@@ -24,11 +27,15 @@ every wait polls a condition against a deadline.
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.parse
 import urllib.request
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,6 +55,7 @@ ALICE = "alice@example.com"
 BOB = "bob@example.com"
 WAIT = 20.0                   # seconds: bound of any wait for values
 WRITE_PROMETHEUS = "/usr/lib/collectd/write_prometheus.so"
+PROMETHEUS = shutil.which("prometheus", path="/usr/bin:/usr/sbin:/bin") or "/usr/bin/prometheus"
 
 
 def write_prometheus_missing():
@@ -315,6 +323,93 @@ class TestPrometheusRecipe(CollectdTestCase):
         self.assertGreaterEqual(nqueries, 10)
         # The server-health row is there, for its panels to come.
         self.assertIn("Server health", [p["title"] for p in panels if p["type"] == "row"])
+
+
+    # -- a real Prometheus --------------------------------------------------------
+    def start_prometheus(self):
+        """A private Prometheus scraping the collectd of this test every
+        second; its base URL. Stopped and removed by the cleanup."""
+        tmp = tempfile.mkdtemp(prefix="dva-prometheus-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        conf = os.path.join(tmp, "prometheus.yml")
+        with open(conf, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: collectd\n    static_configs:\n"
+                    "      - targets: ['127.0.0.1:%d']\n" % self.port)
+        web = free_tcp_port()
+        log = open(os.path.join(tmp, "prometheus.log"), "w")
+        self.addCleanup(log.close)
+        proc = subprocess.Popen([PROMETHEUS, "--config.file=" + conf,
+                                 "--storage.tsdb.path=" + os.path.join(tmp, "data"),
+                                 "--web.listen-address=127.0.0.1:%d" % web],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+        def stop():
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.addCleanup(stop)
+        self.prometheus_log = os.path.join(tmp, "prometheus.log")
+        return "http://127.0.0.1:%d" % web
+
+    def api(self, base, path, **params):
+        url = "%s/api/v1/%s?%s" % (base, path, urllib.parse.urlencode(params, doseq=True))
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                reply = json.load(r)
+        except urllib.error.HTTPError as e:     # a bad query: say which
+            self.fail("Prometheus refused %s %r: %s %s"
+                      % (path, params, e.code, e.read().decode(errors="replace")))
+        self.assertEqual(reply["status"], "success", (path, params, reply))
+        return reply["data"]
+
+    def test_dashboard_queries_in_prometheus(self):
+        if not os.access(PROMETHEUS, os.X_OK):
+            self.skipTest("no %s (Debian's prometheus; scripts/install-deps.sh)" % PROMETHEUS)
+        self.wait_scrape_equal()
+        base = self.start_prometheus()
+        with open(DASHBOARD) as f:
+            dash = json.load(f)
+        values = {"instance": INSTANCE, "root": ROOT}
+        exprs = [(p["title"], expand(t["expr"], values))
+                 for p in dash["panels"] for t in p.get("targets", [])]
+        empty = {}
+        deadline = time.monotonic() + WAIT * 2
+        while True:
+            try:
+                # rate() needs two scrapes of a counter: poll until every
+                # query has a result, or time is up
+                empty = {(title, e): self.api(base, "query", query=e)["result"]
+                         for title, e in exprs}
+                empty = {k: v for k, v in empty.items() if not v}
+            except OSError as e:        # not listening yet
+                empty = {"not ready": str(e)}
+            if not empty:
+                break
+            if time.monotonic() >= deadline:
+                with open(self.prometheus_log) as f:
+                    tail = f.read()[-3000:]
+                self.fail("queries without data in Prometheus: %r\n%s" % (sorted(empty), tail))
+            time.sleep(0.2)
+        # what the variables list (Grafana's label_values(metric{...}, label))
+        for name in ("instance", "root"):
+            v = next(x for x in dash["templating"]["list"] if x["name"] == name)
+            metric, matcher, label = _LABEL_VALUES.match(v["query"]["query"]).groups()
+            found = self.api(base, "label/%s/values" % label,
+                             **{"match[]": metric + (matcher or "")})
+            if v.get("regex"):
+                rx = expand(v["regex"], values).strip("/")
+                found = [re.fullmatch(rx, x).group(1) for x in found if re.fullmatch(rx, x)]
+            self.assertIn(values[name], found, name)
+        # one value through PromQL, as Grafana shows it: bob's storage use
+        r = self.api(base, "query", query='collectd_dovecot_percent{dovecot="%s-%s-storage",'
+                                          'type="%s"}' % (INSTANCE, ROOT, BOB))["result"]
+        self.assertEqual(len(r), 1, r)
+        pct = self.cli.quota(BOB)["STORAGE"][2]
+        self.assertEqual(float(r[0]["value"][1]), float(min(pct, 100)))
 
 
 if __name__ == "__main__":
