@@ -321,6 +321,7 @@ static int check(const args *a, const dva_settings *s)
         dvp_notify notify;
         dvp_notify_init(&notify, s->name, s->report_host, s->quota_warning,
                         s->quota_failure, &log);
+        notify.layout = s->identifier_layout;
         dvp_notify_result(&notify, &result, now);
         dvp_notify_free(&notify);
 

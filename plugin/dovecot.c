@@ -152,6 +152,7 @@ static int instance_start(dvp_instance_config *config)
         inst->submit.user_interval = DOUBLE_TO_CDTIME_T(s->quota_interval);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
                     s->quota_failure, &inst->log);
+    inst->notify.layout = s->identifier_layout;
     if (s->host != NULL) {
         dva_error err;
         inst->resolver = dva_resolver_new(s->host, s->port, NULL, &err);

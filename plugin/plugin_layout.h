@@ -16,7 +16,8 @@
  *   email_size   local/alice-INBOX               local-INBOX/alice
  *   derive       local/old_user-alice-num_cmds   local-old_user-num_cmds/alice
  *
- * Every other value is the same in both. The parts and their order are the
+ * Every other value is the same in both. Quota notifications are named as
+ * their percent value (plugin_notify.c). The parts and their order are the
  * classic ones, so two values have the same identifier in one layout
  * exactly when they do in the other. collectd's write_prometheus makes the
  * plugin instance the label named after the plugin ("dovecot") and the type

@@ -29,6 +29,7 @@
 #include "plugin_collectd.h"
 
 #include "doveadm/scrape.h"
+#include "doveadm/settings.h"
 #include "plugin_log.h"
 #include "plugin_map.h"
 
@@ -51,6 +52,9 @@ typedef struct {
     bool stats_failing, who_failing, users_failing;
     dvp_map state;
     bool state_full_noted;
+    /* IdentifierLayout (plugin_layout.h): quota notifications are named as
+     * the percent value they are about; 0: classic. */
+    dva_identifier_layout layout;
 } dvp_notify;
 
 void dvp_notify_init(dvp_notify *notify, const char *instance, const char *host,

@@ -17,6 +17,7 @@
 #include "collectd_stubs.h"
 #include "plugin_layout.h"
 #include "plugin_log.h"
+#include "plugin_notify.h"
 #include "plugin_submit.h"
 #include "plugin_test_util.h"
 
@@ -165,6 +166,35 @@ static void test_overlong_plugin_instance_skipped(void **state)
     assert_int_equal(stub_count_logs(LOG_WARNING, "labels layout"), 2);
 }
 
+/* A quota notification is named as the percent value it is about. */
+static void test_quota_notification(void **state)
+{
+    (void)state;
+    stub_reset();
+    dvp_logger log;
+    dvp_notify notify;
+    dvp_logger_init(&log, "local", NULL);
+    dvp_notify_init(&notify, "local", NULL, 90, 98, &log);
+    notify.layout = DVA_LAYOUT_LABELS;
+    dva_scrape_result r;
+    tu_result_init(&r);
+    tu_user_quota(tu_result_user(&r, "bob@example.com"), "quota_bob.bin"); /* 93 % */
+    dvp_logger_new_read(&log);
+    dvp_notify_result(&notify, &r, WHEN);
+    dva_scrape_result_free(&r);
+    assert_int_equal(stub_nnotifications, 1);
+    const notification_t *n = &stub_notifications[0];
+    assert_int_equal(n->severity, NOTIF_WARNING);
+    assert_string_equal(n->plugin_instance, "local-User_quota-storage");
+    assert_string_equal(n->type, "percent");
+    assert_string_equal(n->type_instance, "bob@example.com");
+    assert_non_null(
+        strstr(n->message, "Quota of bob@example.com (User quota, storage)"));
+    dvp_notify_free(&notify);
+    dvp_logger_free(&log);
+    stub_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +204,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_stats_keys, setup, tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_overlong_plugin_instance_skipped, setup,
                                         tu_submit_teardown),
+        cmocka_unit_test(test_quota_notification),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
