@@ -264,6 +264,13 @@ class TestPrometheusRecipe(CollectdTestCase):
             if "@" in ti:
                 self.assertRegex(ti, r"^[^-]+@[^-]+$")
         self.assertNotIn("secret", json.dumps(samples))
+        # bob's quota WARNING (QuotaWarning 90 by default) is named as the
+        # series it is about
+        note = self.c.wait_for(lambda: self.c.notifications(plugin="dovecot",
+                                                            severity="WARNING"),
+                               WAIT, what="bob's quota WARNING")[0]
+        self.assertEqual((note["plugin_instance"], note["type"], note["type_instance"]),
+                         ("%s-%s-storage" % (INSTANCE, ROOT), "percent", BOB), note)
 
     def test_dashboard_queries_select_scraped_series(self):
         samples, _ = self.wait_scrape_equal()
