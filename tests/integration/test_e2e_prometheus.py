@@ -227,7 +227,7 @@ class TestPrometheusRecipe(CollectdTestCase):
         """Scrape and CLI re-read until every expected series has the CLI's
         value; returns the last scrape."""
         last = {}
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + WAIT * self.c.slow
         while True:
             try:
                 samples, types = self.scrape()
@@ -241,7 +241,7 @@ class TestPrometheusRecipe(CollectdTestCase):
             last["diff"] = diff
             if time.monotonic() >= deadline:
                 self.fail("scrape != doveadm after %.0f s: {series: (scrape, cli)} %r%s\n%s"
-                          % (WAIT, diff, " (%s)" % last["error"] if "error" in last else "",
+                          % (WAIT * self.c.slow, diff, " (%s)" % last["error"] if "error" in last else "",
                              self.c.log_tail()))
             time.sleep(0.1)
 
@@ -384,7 +384,7 @@ class TestPrometheusRecipe(CollectdTestCase):
         exprs = [(p["title"], expand(t["expr"], values))
                  for p in dash["panels"] for t in p.get("targets", [])]
         empty = {}
-        deadline = time.monotonic() + WAIT * 2
+        deadline = time.monotonic() + WAIT * 2 * self.c.slow
         while True:
             try:
                 # rate() needs two scrapes of a counter: poll until every
