@@ -240,9 +240,9 @@ class TestPrometheusRecipe(CollectdTestCase):
                 return samples, types
             last["diff"] = diff
             if time.monotonic() >= deadline:
+                error = " (%s)" % last["error"] if "error" in last else ""
                 self.fail("scrape != doveadm after %.0f s: {series: (scrape, cli)} %r%s\n%s"
-                          % (WAIT * self.c.slow, diff, " (%s)" % last["error"] if "error" in last else "",
-                             self.c.log_tail()))
+                          % (WAIT * self.c.slow, diff, error, self.c.log_tail()))
             time.sleep(0.1)
 
     def test_scrape_has_the_cli_values(self):
