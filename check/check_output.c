@@ -151,11 +151,17 @@ void chk_format_value(const chk_value *v, char *buf, size_t size)
     snprintf(buf, size, "U");
 }
 
-/* type-type_instance, or type alone for an empty type instance. */
-static void short_name(const chk_value *v, char *buf, size_t size)
+/* type-type_instance, or type alone for an empty type instance; after
+ * "dovecot-<plugin_instance>/" when that is not the instance's own
+ * (IdentifierLayout "labels": plugin/plugin_layout.h). */
+static void short_name(const chk_value *v, const char *instance, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s%s%s", v->type, v->type_instance[0] ? "-" : "",
-             v->type_instance);
+    bool own = strcmp(v->plugin_instance, instance) == 0;
+    snprintf(buf, size, "%s%s%s%s%s%s", own ? "" : v->plugin, own ? "" : "-",
+             own ? "" : v->plugin_instance, own ? "" : "/", v->type,
+             v->type_instance[0] ? "-" : "");
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, "%s", v->type_instance);
 }
 
 static const char *severity_name(int severity)
@@ -177,16 +183,17 @@ void chk_print_table(FILE *out, const chk_capture *c)
         fprintf(out, "%s/%s-%s: %zu values\n", c->values[0].host, c->values[0].plugin,
                 c->values[0].plugin_instance, c->nvalues);
     size_t width = 0;
-    char name[2 * DATA_MAX_NAME_LEN + 2], value[64];
+    char name[4 * DATA_MAX_NAME_LEN + 4], value[64];
+    const char *instance = c->nvalues > 0 ? c->values[0].plugin_instance : "";
     for (size_t i = 0; i < c->nvalues; i++) {
-        short_name(&c->values[i], name, sizeof(name));
+        short_name(&c->values[i], instance, name, sizeof(name));
         if (strlen(name) > width)
             width = strlen(name);
     }
     if (width > 70)
         width = 70;
     for (size_t i = 0; i < c->nvalues; i++) {
-        short_name(&c->values[i], name, sizeof(name));
+        short_name(&c->values[i], instance, name, sizeof(name));
         chk_format_value(&c->values[i], value, sizeof(value));
         fprintf(out, "  %-*s  %s\n", (int)width, name, value);
     }

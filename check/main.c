@@ -315,12 +315,14 @@ static int check(const args *a, const dva_settings *s)
         dvp_submit submit;
         dvp_submit_init(&submit, s->name, s->report_host,
                         DOUBLE_TO_CDTIME_T(s->interval), &log);
+        submit.layout = s->identifier_layout;
         dvp_submit_result(&submit, &result, now);
         dvp_submit_free(&submit);
         dvp_notify notify;
         dvp_notify_init(&notify, s->name, s->report_host, s->quota_warning,
                         s->quota_failure, &log);
         notify.health.enabled = s->service_notifications;
+        notify.layout = s->identifier_layout;
         dvp_notify_result(&notify, &result, now);
         dvp_notify_free(&notify);
 

@@ -152,11 +152,13 @@ static int instance_start(dvp_instance_config *config)
     inst->plan.user_slices =
         inst->config.quota_slices > 0 ? inst->config.quota_slices : 1;
     dvp_submit_init(&inst->submit, s->name, s->report_host, interval, &inst->log);
+    inst->submit.layout = s->identifier_layout;
     if (s->quota_interval > 0)
         inst->submit.user_interval = DOUBLE_TO_CDTIME_T(s->quota_interval);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
                     s->quota_failure, &inst->log);
     inst->notify.health.enabled = s->service_notifications;
+    inst->notify.layout = s->identifier_layout;
     if (s->host != NULL) {
         dva_error err;
         inst->resolver = dva_resolver_new(s->host, s->port, NULL, &err);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plugin_layout.h"
 #include "plugin_names.h"
 
 #define KEY_BUF 512
@@ -42,26 +43,53 @@ void dvp_notify_free(dvp_notify *notify)
     dvp_health_notify_free(&notify->health);
 }
 
-__attribute__((format(printf, 6, 7))) static void
-send_notification(dvp_notify *n, int severity, cdtime_t now, const char *type,
-                  const char *type_instance, const char *fmt, ...)
+__attribute__((format(printf, 7, 0))) static void
+send_as(dvp_notify *n, const char *plugin_instance, int severity, cdtime_t now,
+        const char *type, const char *type_instance, const char *fmt, va_list ap)
 {
     notification_t notif;
     memset(&notif, 0, sizeof(notif));
     notif.severity = severity;
     notif.time = now;
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(notif.message, sizeof(notif.message), fmt, ap);
-    va_end(ap);
     dvp_redact(notif.message, n->log->password);
     const char *host = n->host != NULL ? n->host : hostname_g;
     snprintf(notif.host, sizeof(notif.host), "%s", host != NULL ? host : "");
     snprintf(notif.plugin, sizeof(notif.plugin), "%s", DVP_PLUGIN_NAME);
-    snprintf(notif.plugin_instance, sizeof(notif.plugin_instance), "%s", n->instance);
+    snprintf(notif.plugin_instance, sizeof(notif.plugin_instance), "%s",
+             plugin_instance);
     snprintf(notif.type, sizeof(notif.type), "%s", type);
     snprintf(notif.type_instance, sizeof(notif.type_instance), "%s", type_instance);
     plugin_dispatch_notification(&notif);
+}
+
+__attribute__((format(printf, 6, 7))) static void
+send_notification(dvp_notify *n, int severity, cdtime_t now, const char *type,
+                  const char *type_instance, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    send_as(n, n->instance, severity, now, type, type_instance, fmt, ap);
+    va_end(ap);
+}
+
+/* A quota notification, named as the percent value it is about: ti is the
+ * classic type instance "<user>-<root>-<resource>" (user_len bytes of
+ * user), moved to the labels layout if the instance uses it (and it fits). */
+__attribute__((format(printf, 6, 7))) static void send_quota(dvp_notify *n,
+                                                             int severity, cdtime_t now,
+                                                             char *ti, size_t user_len,
+                                                             const char *fmt, ...)
+{
+    char pi[DATA_MAX_NAME_LEN];
+    snprintf(pi, sizeof(pi), "%s", n->instance);
+    if (n->layout == DVA_LAYOUT_LABELS && ti[0] != '\0')
+        (void)dvp_layout_labels(n->instance, ti, (dvp_layout_key){0, user_len}, pi, ti,
+                                DATA_MAX_NAME_LEN);
+    va_list ap;
+    va_start(ap, fmt);
+    send_as(n, pi, severity, now, "percent", ti, fmt, ap);
+    va_end(ap);
 }
 
 static const char *reason(const dva_error *err)
@@ -251,9 +279,10 @@ static void report_quota_row(dvp_notify *n, const char *user, const dva_quota_ro
         else
             snprintf(threshold, sizeof(threshold), "failure at %g%%", n->quota_failure);
     }
-    send_notification(
-        n, severity, now, "percent", ti, "Quota of %s (%s, %s) %s %llu%%%s (%s)", user,
-        row->root, resource, state, (unsigned long long)row->percent, limit, threshold);
+    /* sanitising keeps the user's length */
+    send_quota(n, severity, now, ti, strlen(user),
+               "Quota of %s (%s, %s) %s %llu%%%s (%s)", user, row->root, resource,
+               state, (unsigned long long)row->percent, limit, threshold);
 out:
     dvp_key_free(key, buf);
 }

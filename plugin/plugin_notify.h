@@ -30,6 +30,7 @@
 
 #include "doveadm/scrape.h"
 #include "plugin_health.h"
+#include "doveadm/settings.h"
 #include "plugin_log.h"
 #include "plugin_map.h"
 
@@ -53,6 +54,9 @@ typedef struct {
     dvp_map state;
     bool state_full_noted;
     dvp_health_notify health; /* services at their limit (ServiceNotifications) */
+    /* IdentifierLayout (plugin_layout.h): quota notifications are named as
+     * the percent value they are about; 0: classic. */
+    dva_identifier_layout layout;
 } dvp_notify;
 
 void dvp_notify_init(dvp_notify *notify, const char *instance, const char *host,

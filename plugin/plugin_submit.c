@@ -24,6 +24,7 @@ typedef struct {
     value_list_t vl;
     value_t value;
     const char *vl_type; /* the string vl.type was copied from last */
+    dvp_layout_key key;  /* the user or key in the values now dispatched */
 } batch;
 
 /* A string literal with its length, for the names built per value. */
@@ -103,6 +104,26 @@ static void ident_set(const batch *b, ident *id, lit type, const char *ti, size_
     dvp_seen_prefetch(&b->s->seen, id->hash);
 }
 
+/* b->vl (named the classic way) in the labels layout, on a copy: the batch
+ * keeps the instance as its plugin instance. */
+static void dispatch_labels(batch *b)
+{
+    value_list_t vl = b->vl;
+    if (!dvp_layout_labels(b->s->instance, b->vl.type_instance, b->key,
+                           vl.plugin_instance, vl.type_instance,
+                           sizeof(vl.plugin_instance))) {
+        char once[DATA_MAX_NAME_LEN + 16];
+        snprintf(once, sizeof(once), "long-pi:%s", b->vl.type_instance);
+        dvp_log_once(b->s->log, LOG_WARNING, once,
+                     "the plugin instance of %s-%s in the labels layout is more than "
+                     "the %d bytes collectd allows; its values are not reported",
+                     b->s->instance, b->vl.type_instance, DATA_MAX_NAME_LEN - 1);
+        return;
+    }
+    plugin_dispatch_values(&vl);
+    b->count++;
+}
+
 /* Dispatches value as id, unless id was dispatched before in this read. */
 static void dispatch_ident(batch *b, const ident *id, value_t value,
                            bool quiet_duplicate)
@@ -132,6 +153,10 @@ static void dispatch_ident(batch *b, const ident *id, value_t value,
         memcpy(b->vl.type, id->type, tlen);
         b->vl.type[tlen] = '\0';
         b->vl_type = id->type;
+    }
+    if (b->key.len > 0 && b->s->layout == DVA_LAYOUT_LABELS) {
+        dispatch_labels(b);
+        return;
     }
     plugin_dispatch_values(&b->vl);
     b->count++;
@@ -347,7 +372,7 @@ static bool first_mailbox(batch *b, const char *user, const char *mailbox)
     return added;
 }
 
-static void submit_user(batch *b, const dva_scrape_user *u)
+static void submit_user_values(batch *b, const dva_scrape_user *u)
 {
     if (step_ok(&u->quota_step)) {
         static const name_prefix empty = {.fits = true};
@@ -389,6 +414,14 @@ static void submit_user(batch *b, const dva_scrape_user *u)
     }
 }
 
+static void submit_user(batch *b, const dva_scrape_user *u)
+{
+    /* The user leads every name (sanitising keeps the length). */
+    b->key = (dvp_layout_key){0, strlen(u->name)};
+    submit_user_values(b, u);
+    b->key = (dvp_layout_key){0, 0};
+}
+
 /* Old statistics: counters as DERIVE, kept monotone across a restart of
  * the old-stats process or a user Dovecot forgot (plugin_resets.h: a
  * reset_timestamp change starts them again at 0), num_connected_sessions
@@ -410,6 +443,9 @@ static void submit_oldstats_scope(batch *b, const dva_scrape_oldstats *o)
             snprintf(name, sizeof(name), "%s%s", column, time ? "_us" : "");
             const char *parts[] = {scope, row->key != NULL ? row->key : name, name};
             size_t nparts = row->key != NULL ? 3 : 2;
+            /* The key follows "<scope>-". */
+            b->key = (dvp_layout_key){strlen(scope) + 1,
+                                      row->key != NULL ? strlen(row->key) : 0};
             if (strcmp(column, "num_connected_sessions") == 0)
                 gauge(b, "gauge", parts, nparts, (double)row->values[c]);
             else if (dva_oldstats_column_is_counter(column))
@@ -420,6 +456,7 @@ static void submit_oldstats_scope(batch *b, const dva_scrape_oldstats *o)
                        false);
         }
     }
+    b->key = (dvp_layout_key){0, 0};
 }
 
 static void submit_oldstats(batch *b, const dva_scrape_result *r)

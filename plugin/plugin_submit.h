@@ -2,7 +2,9 @@
  *
  * Identifiers: host = ReportHost, or empty so collectd fills in its own
  * host name; plugin "dovecot"; plugin_instance = the <Instance> name;
- * interval = the instance's interval. type and type_instance:
+ * interval = the instance's interval. type and type_instance (the classic
+ * layout; IdentifierLayout "labels" moves the user or key out of the type
+ * instance: plugin_layout.h):
  *
  *   what                  type              type_instance
  *   --------------------  ----------------  ---------------------------------
@@ -62,6 +64,8 @@
 
 #include "doveadm/scrape.h"
 #include "plugin_health.h"
+#include "doveadm/settings.h"
+#include "plugin_layout.h"
 #include "plugin_log.h"
 #include "plugin_map.h"
 #include "plugin_resets.h"
@@ -86,6 +90,9 @@ typedef struct {
     dvp_seen seen;            /* identifiers dispatched during the current read */
     dvp_resets resets;        /* stats counters across a reload */
     dvp_health_values health; /* processes across reads */
+    dvp_logger *log;              /* borrowed */
+    dvp_seen seen;                /* identifiers dispatched during the current read */
+    dva_identifier_layout layout; /* IdentifierLayout; 0: classic */
 } dvp_submit;
 
 void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,

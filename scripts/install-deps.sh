@@ -3,13 +3,16 @@
 # Debian 12 (bookworm) or 13 (trixie). Runs apt only when something is
 # missing; needs root (or sudo) then.
 #
-# Two names depend on the release and are derived, never written down:
+# Some names depend on the release and are derived, never written down:
 #   - the rrd library (librrd8 on 12, librrd8t64 on 13): what rrdtool
 #     depends on;
+#   - the libraries of collectd-core's write_prometheus.so (libmicrohttpd12
+#     on 12, libmicrohttpd12t64 on 13; libprotobuf-c1): what collectd-core
+#     suggests;
 #   - the clang runtime (libclang-rt-14-dev on 12, libclang-rt-19-dev on
 #     13): libclang-rt-N-dev for the clang-N that the `clang` package
 #     depends on.
-# Both come from the installed package when there is one (dpkg), else from
+# They come from the installed package when there is one (dpkg), else from
 # the candidate apt would install (apt-cache).
 set -euo pipefail
 
@@ -23,6 +26,7 @@ packages=(
   man-db                                # the .deb test renders the installed manual pages
   mandoc                                # lints the generated manual pages (doc.man_lint)
   dpkg-dev file                         # cpack -G DEB: dpkg-shlibdeps computes Depends
+  prometheus                            # test_e2e_prometheus runs the dashboard's queries
   rrdtool                               # the .deb test reads what stock collectd wrote;
                                         # the demo draws its graphs (rrdtool graph)
   clang                                 # scripts/fuzz.sh: libFuzzer ships with clang
@@ -42,20 +46,21 @@ installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
-# The Depends field of PACKAGE: the installed one's, else apt's candidate's
-# (after an apt-get update when apt knows no candidate yet).
+# The FIELD (default Depends) of PACKAGE: the installed one's, else apt's
+# candidate's (after an apt-get update when apt knows no candidate yet).
 depends_of() {
+  local field=${2:-Depends}
   if installed "$1"; then
-    dpkg-query -W -f='${Depends}\n' "$1"
+    dpkg-query -W -f="\${$field}\n" "$1"
     return
   fi
   local d
-  d=$(apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n 's/^Depends: //p' | head -n 1)
+  d=$(apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n "s/^$field: //p" | head -n 1)
   if [ -z "$d" ]; then
     apt_update
-    d=$(apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n 's/^Depends: //p' | head -n 1)
+    d=$(apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n "s/^$field: //p" | head -n 1)
   fi
-  [ -n "$d" ] || { echo "install-deps.sh: apt knows no package $1" >&2; exit 1; }
+  [ -n "$d" ] || { echo "install-deps.sh: apt knows no package $1 (or its $field)" >&2; exit 1; }
   echo "$d"
 }
 
@@ -75,6 +80,17 @@ if [ -z "$rrdlib" ] || [ -z "$clang_n" ]; then
   exit 1
 fi
 packages+=("$rrdlib" "libclang-rt-${clang_n#clang-}-dev")
+# collectd-core's write_prometheus.so (the Prometheus recipe and its test,
+# doc/recipes.md) links libmicrohttpd and libprotobuf-c, which collectd-core
+# only suggests.
+suggests=$(depends_of collectd-core Suggests)
+httpdlib=$(echo "$suggests" | first_dep 'libmicrohttpd[0-9]+[a-z0-9]*')
+protolib=$(echo "$suggests" | first_dep 'libprotobuf-c[0-9]+[a-z0-9]*')
+if [ -z "$httpdlib" ] || [ -z "$protolib" ]; then
+  echo "install-deps.sh: cannot tell write_prometheus's libraries (${httpdlib:-?}, ${protolib:-?})" >&2
+  exit 1
+fi
+packages+=("$httpdlib" "$protolib")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -43,6 +43,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
+from deb_copyright import check_deb_copyright  # noqa: E402
 from dovecot_fixture import DovecotServer  # noqa: E402
 
 PACKAGE = "collectd-dovecot"
@@ -155,10 +156,16 @@ class DebPackageTest(unittest.TestCase):
         for dep in ("collectd-core", "libconfuse2", "libc6"):
             self.assertIn(dep, depends)
 
+    def test_copyright_file(self):
+        check_deb_copyright(self, self.deb)
+
     def test_installed_files_and_conffile(self):
         files = _run("dpkg", "-L", PACKAGE).stdout.splitlines()
         for path in (PLUGIN, DROP_IN, MAN_PAGE, TOOL, TOOL_MAN_PAGE,
-                     "/usr/share/doc/%s/README.md" % PACKAGE):
+                     "/usr/share/doc/%s/README.md" % PACKAGE,
+                     "/usr/share/doc/%s/copyright" % PACKAGE,
+                     "/usr/share/doc/%s/conf.d/examples/prometheus.conf" % PACKAGE,
+                     "/usr/share/doc/%s/contrib/grafana/dovecot.json" % PACKAGE):
             self.assertIn(path, files)
             self.assertTrue(os.path.isfile(path), path)
         conffiles = _run("dpkg-query", "-W", "-f=${Conffiles}", PACKAGE).stdout

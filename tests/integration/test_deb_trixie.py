@@ -55,6 +55,10 @@ TOOL = "/usr/bin/dovecot-collectd-check"
 HOSTNAME = "dva-trixie"
 INSTANCE_DIR = "/var/lib/collectd/csv/%s/dovecot-local" % HOSTNAME
 WAIT = 60.0        # seconds: bound of any wait for the daemons
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+from deb_copyright import check_deb_copyright  # noqa: E402
+
 ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 ALICE = "alice@example.com"
@@ -388,6 +392,9 @@ class DebOnTrixieTest(unittest.TestCase):
             self.assertIn(dep, names, depends)
         # Debian 12's name of OpenSSL's library does not exist on 13.
         self.assertNotIn("libssl3", names, depends)
+
+    def test_copyright_file(self):
+        check_deb_copyright(self, self.deb)
 
     def test_installed_beside_the_roots_collectd_core(self):
         before = dict(ln.split(" ", 1) for ln in self.before.splitlines() if ln)

@@ -384,7 +384,7 @@ class TestReadmeShowsTheTestedFiles(unittest.TestCase):
                            readme, re.S)
         self.assertEqual(sorted(name for name, _ in pairs),
                          ["network-central.conf", "network-mailhost.conf",
-                          "threshold-quota.conf"])
+                          "prometheus.conf", "threshold-quota.conf"])
         for name, block in pairs:
             with open(os.path.join(EXAMPLES, name)) as f:
                 file_lines = _config_lines(f.read())

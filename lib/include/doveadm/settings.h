@@ -22,6 +22,13 @@
 #define DVA_DEFAULT_PORT 2425
 #define DVA_DEFAULT_QUOTA_SCAN_DIR "/run"
 
+/* How a front end names the values (IdentifierLayout; the plugin's
+ * layouts: doc/metrics.md). */
+typedef enum {
+    DVA_LAYOUT_CLASSIC, /* the user, root and field in the type instance */
+    DVA_LAYOUT_LABELS,  /* the user (or old-stats key) alone in it */
+} dva_identifier_layout;
+
 typedef struct {
     char *name;        /* the instance name */
     char *socket_path; /* set for a UNIX socket (the default) */
@@ -45,7 +52,8 @@ typedef struct {
     double quota_failure; /* percent; 0: no failures */
     char **mailboxes;     /* Mailbox masks, repeatable; none: INBOX */
     size_t nmailboxes;
-    char *report_host; /* NULL: the front end's host name */
+    char *report_host;                       /* NULL: the front end's host name */
+    dva_identifier_layout identifier_layout; /* IdentifierLayout */
     unsigned connections;
     dva_tls_mode tls;                    /* TLS: none, starttls, tls */
     char *ca_cert;                       /* CACert; NULL: the system's CAs */

@@ -154,6 +154,8 @@ int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
     s->quota_warning = cfg_getfloat(cfg, "QuotaWarning");
     s->quota_failure = cfg_getfloat(cfg, "QuotaFailure");
     s->report_host = dup_opt(cfg, "ReportHost");
+    s->identifier_layout =
+        (dva_identifier_layout)dva_option_layout(cfg_getstr(cfg, "IdentifierLayout"));
     s->connections = (unsigned)cfg_getint(cfg, "Connections");
     s->tls = (dva_tls_mode)dva_option_tls_mode(cfg_getstr(cfg, "TLS"));
     s->ca_cert = dup_opt(cfg, "CACert");

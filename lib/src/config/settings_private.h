@@ -21,6 +21,7 @@ typedef enum {
     KIND_GENERATION, /* DovecotVersion */
     KIND_SCOPE,      /* OldStats */
     KIND_TOP,        /* OldStatsTop */
+    KIND_LAYOUT,     /* IdentifierLayout */
 } value_kind;
 
 typedef struct {
@@ -32,7 +33,7 @@ typedef struct {
 } option_doc;
 
 /* The options of the schema, in the order of its libconfuse table. */
-#define DVA_NOPTIONS 37
+#define DVA_NOPTIONS 38
 extern const option_doc dva_option_docs[DVA_NOPTIONS];
 
 struct dva_config {
@@ -43,6 +44,8 @@ struct dva_config {
 
 /* The index of option (any letter case) in dva_option_docs, or -1. */
 int dva_option_find(const char *option);
+/* "classic", "labels" (any letter case) as a dva_identifier_layout, or -1. */
+int dva_option_layout(const char *value);
 /* "none", "starttls", "tls" (any letter case) as a dva_tls_mode, or -1. */
 int dva_option_tls_mode(const char *value);
 

@@ -36,6 +36,7 @@ const option_doc dva_option_docs[] = {
     {"CollectMailbox", KIND_BOOL, false, false, "CollectMailbox true"},
     {"Mailbox", KIND_TEXT, true, false, "Mailbox \"INBOX\""},
     {"ReportHost", KIND_TEXT, false, false, "ReportHost \"mail1\""},
+    {"IdentifierLayout", KIND_LAYOUT, false, false, "IdentifierLayout \"labels\""},
     {"Connections", KIND_COUNT, false, false, "Connections 2"},
     {"TLS", KIND_TLS_MODE, false, false, "TLS \"tls\""},
     {"CACert", KIND_TEXT, false, false, "CACert \"/etc/collectd/dovecot-ca.pem\""},
@@ -77,6 +78,7 @@ static cfg_opt_t cfg_opts[] = {
     CFG_BOOL("CollectMailbox", cfg_false, CFGF_NONE),
     CFG_STR_LIST("Mailbox", NULL, CFGF_NODEFAULT),
     CFG_STR("ReportHost", NULL, CFGF_NODEFAULT),
+    CFG_STR("IdentifierLayout", "classic", CFGF_NONE),
     CFG_INT("Connections", DEFAULT_CONNECTIONS, CFGF_NONE),
     CFG_STR("TLS", "none", CFGF_NONE),
     CFG_STR("CACert", NULL, CFGF_NODEFAULT),
@@ -227,6 +229,8 @@ static const char *expectation(value_kind kind)
         return "global, domain, user or ip";
     case KIND_TOP:
         return "a whole number from 0 (every row) to 100000";
+    case KIND_LAYOUT:
+        return "\"classic\" or \"labels\"";
     }
     return "a valid value";
 }
@@ -243,6 +247,15 @@ static int bad_value(const dva_config *c, const option_doc *doc, const char *val
                     "instance \"%s\": option %s: value \"%s\" %s: expected %s, e.g. %s",
                     c->name, doc->name, shown, why, expectation(doc->kind),
                     doc->example);
+}
+
+int dva_option_layout(const char *value)
+{
+    if (value != NULL && strcasecmp(value, "classic") == 0)
+        return DVA_LAYOUT_CLASSIC;
+    if (value != NULL && strcasecmp(value, "labels") == 0)
+        return DVA_LAYOUT_LABELS;
+    return -1;
 }
 
 int dva_option_tls_mode(const char *value)
@@ -302,6 +315,8 @@ static bool in_range(const dva_config *c, const option_doc *doc)
         long v = cfg_getint(cfg, doc->name);
         return v >= 0 && v <= MAX_OLDSTATS_TOP;
     }
+    case KIND_LAYOUT:
+        return dva_option_layout(cfg_getstr(cfg, doc->name)) >= 0;
     }
     return false;
 }

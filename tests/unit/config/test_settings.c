@@ -55,6 +55,7 @@ static void test_defaults(void **state)
     assert_true(s.interval == 0 && s.timeout == 0);
     assert_true(s.quota_scan);
     assert_string_equal(s.quota_scan_dir, DVA_DEFAULT_QUOTA_SCAN_DIR);
+    assert_int_equal(s.identifier_layout, DVA_LAYOUT_CLASSIC);
     dva_settings_free(&s);
 }
 
@@ -98,6 +99,8 @@ static void test_every_option(void **state)
                            "Sent*",
                            "ReportHost",
                            "mail1",
+                           "IdentifierLayout",
+                           "Labels",
                            "Connections",
                            "4",
                            NULL};
@@ -118,6 +121,7 @@ static void test_every_option(void **state)
     assert_int_equal(s.nmailboxes, 2);
     assert_string_equal(s.mailboxes[1], "Sent*");
     assert_string_equal(s.report_host, "mail1");
+    assert_int_equal(s.identifier_layout, DVA_LAYOUT_LABELS);
     assert_int_equal(s.connections, 4);
     assert_true(s.quota_warning == 80 && s.quota_failure == 95);
     assert_string_equal(warned, "");
@@ -195,6 +199,10 @@ static void test_ranges(void **state)
     const char *e[] = {"QuotaUser", "", NULL};
     const char *e_n[] = {"option QuotaUser", "is empty", NULL};
     expect_error(e, e_n);
+    const char *l[] = {"IdentifierLayout", "prometheus", NULL};
+    const char *l_n[] = {"option IdentifierLayout", "\"classic\" or \"labels\"",
+                         "IdentifierLayout \"labels\"", NULL};
+    expect_error(l, l_n);
 }
 
 static void test_socket_with_host(void **state)
