@@ -159,7 +159,9 @@ static void submit_service(const dvp_health_sink *k, const dva_service_row *s,
     gauge2(k, "duration", name, "throttle", (double)s->throttle_secs);
     gauge2(k, "count", name, "exit_failures", (double)s->exit_failures_in_sec);
     gauge2(k, "timestamp", name, "exit_failure_last", (double)s->exit_failure_last);
-    if (s->process_limit > 0) {
+    /* Not for a service of one process (auth, anvil, log, stats): always at
+     * 100 %, it would only trip a threshold on every percent value. */
+    if (s->process_limit > 1) {
         double use = 100.0 * (double)s->process_count / (double)s->process_limit;
         gauge2(k, "percent", name, "processes", use > 100.0 ? 100.0 : use);
     }

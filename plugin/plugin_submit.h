@@ -86,12 +86,10 @@ typedef struct {
      * users are spread over reads, so each series keeps its period; 0:
      * interval. */
     cdtime_t user_interval;
-    dvp_logger *log;          /* borrowed */
-    dvp_seen seen;            /* identifiers dispatched during the current read */
-    dvp_resets resets;        /* stats counters across a reload */
-    dvp_health_values health; /* processes across reads */
     dvp_logger *log;              /* borrowed */
     dvp_seen seen;                /* identifiers dispatched during the current read */
+    dvp_resets resets;            /* stats counters across a reload */
+    dvp_health_values health;     /* processes across reads */
     dva_identifier_layout layout; /* IdentifierLayout; 0: classic */
 } dvp_submit;
 

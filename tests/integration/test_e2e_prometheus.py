@@ -360,7 +360,21 @@ class TestPrometheusRecipe(CollectdTestCase):
                 proc.wait()
         self.addCleanup(stop)
         self.prometheus_log = os.path.join(tmp, "prometheus.log")
-        return "http://127.0.0.1:%d" % web
+        base = "http://127.0.0.1:%d" % web
+        # Until its storage is open Prometheus answers 503 (seen): await /-/ready.
+        deadline = time.monotonic() + WAIT * self.c.slow
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/-/ready", timeout=5) as r:
+                    if r.status == 200:
+                        return base
+            except OSError:         # not listening yet, or 503
+                pass
+            if proc.poll() is not None or time.monotonic() >= deadline:
+                with open(self.prometheus_log) as f:
+                    self.fail("Prometheus not ready (exit status %s): %s"
+                              % (proc.poll(), f.read()[-2000:]))
+            time.sleep(0.1)
 
     def api(self, base, path, **params):
         url = "%s/api/v1/%s?%s" % (base, path, urllib.parse.urlencode(params, doseq=True))
