@@ -328,8 +328,9 @@ class TestPrometheusRecipe(CollectdTestCase):
                     self.assertTrue(any(label in lb for _, lb, _ in samples), (where, label))
                 nqueries += 1
         self.assertGreaterEqual(nqueries, 10)
-        # The server-health row is there, for its panels to come.
+        # The server-health row holds its panels.
         self.assertIn("Server health", [p["title"] for p in panels if p["type"] == "row"])
+        self.assertIn("Pool use, top 10 services", [p["title"] for p in panels])
 
 
     # -- a real Prometheus --------------------------------------------------------
