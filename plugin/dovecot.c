@@ -84,6 +84,7 @@ static int dovecot_read(user_data_t *ud)
     dva_error err;
 
     dvp_logger_new_read(&inst->log);
+    inst->plan.read_count = inst->reads;
     inst->plan.user_slice = (unsigned)(inst->reads++ % inst->plan.user_slices);
     /* Blocks at most Timeout: the library polls every connection of this
      * read against one deadline. */

@@ -418,6 +418,8 @@ size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
     submit_oldstats(&b, result);
     if (submit->user_interval > 0)
         b.interval = submit->user_interval;
+    if (result->user_parts > 1) /* past MaxUsers: once in user_parts reads */
+        b.interval *= result->user_parts;
     for (size_t i = 0; i < result->nusers; i++)
         submit_user(&b, &result->users[i]);
     dvp_seen_reset(&submit->seen);

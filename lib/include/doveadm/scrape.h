@@ -40,6 +40,9 @@
 
 typedef struct dva_collector dva_collector; /* collector.h */
 
+/* At most this many parts of the users past dva_scrape_plan.max_users. */
+#define DVA_MAX_USER_PARTS 50
+
 typedef struct {
     /* Where: a UNIX socket path, or host and port (TCP). */
     const char *socket_path;
@@ -82,12 +85,20 @@ typedef struct {
      * once, whatever order or list the server gives. 0 or 1: every user. */
     unsigned user_slices;
     unsigned user_slice;
+    /* Reads made before this one (the caller counts them): picks the part
+     * of the users a read keeps past max_users. */
+    uint64_t read_count;
 
     unsigned connections; /* parallel mail connections; 0: 2 */
     uint64_t timeout_ms;  /* the whole read */
-    size_t max_users;     /* bound on users per read; 0: 100000 */
-    dva_limits limits;    /* per reply; zero fields: defaults */
-    dva_log_fn *log;      /* optional */
+    /* Bound on the listed users one read keeps; 0: no bound. A read whose
+     * lists hold more splits them into parts by a hash of the name (apart
+     * from user_slices' hash), at most max_users each, and keeps part
+     * (read_count / user_slices) % parts: every listed user is read once in
+     * `parts` reads (result->user_parts). Configured users are always read. */
+    size_t max_users;
+    dva_limits limits; /* per reply; zero fields: defaults */
+    dva_log_fn *log;   /* optional */
     void *log_ctx;
 
     /* AUTO: the 2.3 commands (2.4 understands them too). */
@@ -174,6 +185,13 @@ typedef struct {
     dva_scrape_step quota_all_step;
     dva_scrape_user *users; /* configured users, then resolved ones */
     size_t nusers;
+    /* Past plan->max_users: the lists named listed_users users, and this
+     * read kept part user_part of user_parts (1: every user). Users that
+     * did not fit even so (a second list, or a part over the bound) are
+     * users_dropped. */
+    size_t listed_users;
+    unsigned user_parts, user_part;
+    size_t users_dropped;
 
     /* Server-side quota scans (plan->scan_dir): one reply per scan.
      * scan_step fails when a scan could not be used (its users were then

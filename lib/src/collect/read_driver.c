@@ -4,6 +4,7 @@
  * every outcome goes back to the collector that asked (handle_outcome). */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,6 @@
 
 #define DEFAULT_CONNECTIONS 2
 #define MAX_CONNECTIONS 64
-#define DEFAULT_MAX_USERS 100000
 
 const dva_scrape_plan *dva_read_plan(const dva_read *r)
 {
@@ -235,7 +235,9 @@ static void init_read(dva_read *r, const dva_scrape_plan *plan,
     while (r->collectors[r->ncollectors] != NULL)
         r->ncollectors++;
     r->deadline = start + plan->timeout_ms;
-    r->max_users = plan->max_users == 0 ? DEFAULT_MAX_USERS : plan->max_users;
+    r->max_users = plan->max_users == 0 ? SIZE_MAX : plan->max_users;
+    r->users_part_seed =
+        plan->read_count / (plan->user_slices > 1 ? plan->user_slices : 1);
     r->mail_connections =
         plan->connections == 0 ? DEFAULT_CONNECTIONS : plan->connections;
     r->gen = plan->generation;
@@ -278,6 +280,7 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
                    dva_error *err)
 {
     memset(result, 0, sizeof(*result));
+    result->user_parts = 1;
     uint64_t start = dva_now_ms();
     dva_read r;
     init_read(&r, plan, result, start);

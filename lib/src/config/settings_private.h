@@ -21,6 +21,8 @@ typedef enum {
     KIND_GENERATION, /* DovecotVersion */
     KIND_SCOPE,      /* OldStats */
     KIND_TOP,        /* OldStatsTop */
+    KIND_MAX_USERS,  /* MaxUsers */
+    KIND_SERIES,     /* QuotaSeries */
 } value_kind;
 
 typedef struct {
@@ -32,7 +34,7 @@ typedef struct {
 } option_doc;
 
 /* The options of the schema, in the order of its libconfuse table. */
-#define DVA_NOPTIONS 32
+#define DVA_NOPTIONS 34
 extern const option_doc dva_option_docs[DVA_NOPTIONS];
 
 struct dva_config {
