@@ -315,6 +315,8 @@ static int check(const args *a, const dva_settings *s)
         dvp_submit submit;
         dvp_submit_init(&submit, s->name, s->report_host,
                         DOUBLE_TO_CDTIME_T(s->interval), &log);
+        dvp_series_init(&submit.series, s->quota_series, s->quota_series_top,
+                        s->quota_warning);
         dvp_submit_result(&submit, &result, now);
         dvp_submit_free(&submit);
         dvp_notify notify;

@@ -148,6 +148,8 @@ static int instance_start(dvp_instance_config *config)
     inst->plan.user_slices =
         inst->config.quota_slices > 0 ? inst->config.quota_slices : 1;
     dvp_submit_init(&inst->submit, s->name, s->report_host, interval, &inst->log);
+    dvp_series_init(&inst->submit.series, s->quota_series, s->quota_series_top,
+                    s->quota_warning);
     if (s->quota_interval > 0)
         inst->submit.user_interval = DOUBLE_TO_CDTIME_T(s->quota_interval);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,

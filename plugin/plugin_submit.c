@@ -42,11 +42,13 @@ void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
     submit->interval = interval;
     submit->log = log;
     dvp_seen_init(&submit->seen, SEEN_MAX);
+    dvp_series_init(&submit->series, DVA_QUOTA_SERIES_USER, 0, 0);
 }
 
 void dvp_submit_free(dvp_submit *submit)
 {
     dvp_seen_free(&submit->seen);
+    dvp_series_free(&submit->series);
 }
 
 /* "long:<type>/<part>-<part>..." unsanitised and uncut, the key of the
@@ -324,9 +326,9 @@ static bool first_mailbox(batch *b, const char *user, const char *mailbox)
     return added;
 }
 
-static void submit_user(batch *b, const dva_scrape_user *u)
+static void submit_user(batch *b, const dva_scrape_user *u, bool quota)
 {
-    if (step_ok(&u->quota_step)) {
+    if (quota && step_ok(&u->quota_step)) {
         static const name_prefix empty = {.fits = true};
         name_prefix user_prefix, row_prefix;
         const char *prefix_root = NULL; /* the root row_prefix was built for */
@@ -397,6 +399,83 @@ static void submit_oldstats(batch *b, const dva_scrape_result *r)
             submit_oldstats_scope(b, &r->oldstats[i]);
 }
 
+/* One resource of a domain's summary (QuotaSeries "domain"). */
+static void submit_resource(batch *b, const char *domain, const char *root,
+                            const dvp_resource_sum *r, bool storage)
+{
+    if (r->users == 0)
+        return;
+    const char *res = storage ? "storage" : "messages";
+    const char *type = storage ? "bytes" : "email_count";
+    const char *n_users[] = {domain, root,
+                             storage ? "storage_users" : "messages_users"};
+    const char *n_warn[] = {domain, root,
+                            storage ? "storage_warning" : "messages_warning"};
+    const char *n_used[] = {domain, root, "used"}, *n_limit[] = {domain, root, "limit"};
+    const char *n_pct[] = {domain, root, res};
+    gauge(b, "count", n_users, 3, (double)r->users);
+    gauge(b, "count", n_warn, 3, (double)r->warning);
+    gauge(b, type, n_used, 3, r->used);
+    if (r->limited == 0)
+        return; /* no limit, no percentage, as per user */
+    gauge(b, type, n_limit, 3, r->limit);
+    gauge(b, "percent", n_pct, 3,
+          r->max_percent > 100 ? 100.0 : (double)r->max_percent);
+}
+
+static void submit_domains(batch *b, const dvp_quota_series *q)
+{
+    for (size_t i = 0; i < q->nsums; i++) {
+        const dvp_domain_sum *d = &q->sums[i];
+        char domain[DATA_MAX_NAME_LEN];
+        snprintf(domain, sizeof(domain), "@%s", d->domain);
+        submit_resource(b, domain, d->root, &d->res[0], true);
+        submit_resource(b, domain, d->root, &d->res[1], false);
+    }
+    if (q->over_bound)
+        dvp_log_once(
+            b->s->log, LOG_WARNING, "series-domains",
+            "more than %d domains and quota roots: the users of the others are "
+            "summed under the domain \"%s\" (QuotaSeries \"domain\")",
+            DVP_SERIES_MAX_DOMAINS, DVP_SERIES_OTHER);
+}
+
+/* Per-user values as QuotaSeries says (mailbox status: always per user). */
+static void submit_users(batch *b, const dva_scrape_result *r)
+{
+    dvp_quota_series *q = &b->s->series;
+    size_t n = r->nusers;
+    switch (q->mode) {
+    case DVA_QUOTA_SERIES_USER:
+        for (size_t i = 0; i < n; i++)
+            submit_user(b, &r->users[i], true);
+        return;
+    case DVA_QUOTA_SERIES_NONE:
+        for (size_t i = 0; i < n; i++)
+            submit_user(b, &r->users[i], false);
+        return;
+    case DVA_QUOTA_SERIES_DOMAIN:
+        dvp_series_reset(q);
+        for (size_t i = 0; i < n; i++) {
+            submit_user(b, &r->users[i], false);
+            if (step_ok(&r->users[i].quota_step))
+                dvp_series_add_user(q, &r->users[i]);
+        }
+        /* Every read: their interval is the instance's. */
+        b->interval = b->s->interval;
+        submit_domains(b, q);
+        return;
+    case DVA_QUOTA_SERIES_TOP:
+        dvp_series_reset(q);
+        dvp_series_pick_top(q, r);
+        for (size_t k = 0; k < q->npicked; k++)
+            submit_user(b, &r->users[q->picked[k]], true);
+        for (size_t i = 0; i < n; i++)
+            submit_user(b, &r->users[i], false);
+        return;
+    }
+}
+
 size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
                          cdtime_t when)
 {
@@ -420,8 +499,7 @@ size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
         b.interval = submit->user_interval;
     if (result->user_parts > 1) /* past MaxUsers: once in user_parts reads */
         b.interval *= result->user_parts;
-    for (size_t i = 0; i < result->nusers; i++)
-        submit_user(&b, &result->users[i]);
+    submit_users(&b, result);
     dvp_seen_reset(&submit->seen);
     return b.count;
 }

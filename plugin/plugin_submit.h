@@ -40,6 +40,16 @@
  *   top OldStatsTop)                          num_connected_sessions
  *                         (reset_timestamp and last_update are not values)
  *
+ * QuotaSeries "domain" sends, instead of the quota values above, per
+ * domain D (after the name's last '@'; "_" without one) and quota root R:
+ *   count        @D-R-storage_users    users with a STORAGE row
+ *   count        @D-R-storage_warning  of them at or over QuotaWarning
+ *   bytes        @D-R-used, @D-R-limit sums (limit: users with a limit)
+ *   percent      @D-R-storage          the highest, max 100
+ * and the same with messages_users, messages_warning, email_count and
+ * percent @D-R-messages; "top N" sends the quota values above for the N
+ * users of highest percent only, "none" no quota values.
+ *
  * Rules:
  * - Nothing comes from a step that failed (its error is not DVA_OK); quota
  *   rows with "error" values and resources other than STORAGE and MESSAGE
@@ -63,6 +73,7 @@
 #include "doveadm/scrape.h"
 #include "plugin_log.h"
 #include "plugin_map.h"
+#include "plugin_quota_series.h"
 #include "plugin_seen.h"
 
 /* The mailbox status fields the plugin asks for, in this order. */
@@ -82,6 +93,9 @@ typedef struct {
     cdtime_t user_interval;
     dvp_logger *log; /* borrowed */
     dvp_seen seen;   /* identifiers dispatched during the current read */
+    /* QuotaSeries; "user" after dvp_submit_init(), dvp_series_init() sets
+     * another. */
+    dvp_quota_series series;
 } dvp_submit;
 
 void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
