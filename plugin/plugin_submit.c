@@ -11,6 +11,8 @@
 
 /* Bound on identifiers remembered per read (to dispatch each once). */
 #define SEEN_MAX ((size_t)1 << 22)
+/* What the set may keep of its memory from one read to the next. */
+#define SEEN_KEEP_BYTES ((size_t)256 << 10)
 
 const char *const dvp_mailbox_fields[DVP_MAILBOX_NFIELDS] = {"messages", "unseen",
                                                              "vsize"};
@@ -176,6 +178,11 @@ static bool step_ok(const dva_scrape_step *step)
     return step->attempted && step->error.code == DVA_OK;
 }
 
+static bool user_ok(const dva_user_step *step)
+{
+    return step->attempted && step->error.code == DVA_OK;
+}
+
 static void submit_self(batch *b, const dva_scrape_result *r)
 {
     const char *up[] = {"up"}, *took[] = {"read"};
@@ -328,7 +335,7 @@ static bool first_mailbox(batch *b, const char *user, const char *mailbox)
 
 static void submit_user(batch *b, const dva_scrape_user *u, bool quota)
 {
-    if (quota && step_ok(&u->quota_step)) {
+    if (quota && user_ok(&u->quota_step)) {
         static const name_prefix empty = {.fits = true};
         name_prefix user_prefix, row_prefix;
         const char *prefix_root = NULL; /* the root row_prefix was built for */
@@ -345,7 +352,7 @@ static void submit_user(batch *b, const dva_scrape_user *u, bool quota)
             submit_quota_row(b, u->name, &row_prefix, row);
         }
     }
-    if (!step_ok(&u->mailbox_step))
+    if (!user_ok(&u->mailbox_step))
         return;
     for (size_t m = 0; m < u->nmailbox_masks; m++) {
         const dva_mailbox_status *st = &u->mailboxes[m];
@@ -458,7 +465,7 @@ static void submit_users(batch *b, const dva_scrape_result *r)
         dvp_series_reset(q);
         for (size_t i = 0; i < n; i++) {
             submit_user(b, &r->users[i], false);
-            if (step_ok(&r->users[i].quota_step))
+            if (user_ok(&r->users[i].quota_step))
                 dvp_series_add_user(q, &r->users[i]);
         }
         /* Every read: their interval is the instance's. */
@@ -500,6 +507,8 @@ size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
     if (result->user_parts > 1) /* past MaxUsers: once in user_parts reads */
         b.interval *= result->user_parts;
     submit_users(&b, result);
-    dvp_seen_reset(&submit->seen);
+    /* Kept for the next read only when small: a read of many users
+     * dispatches millions of identifiers. */
+    dvp_seen_trim(&submit->seen, SEEN_KEEP_BYTES);
     return b.count;
 }

@@ -329,9 +329,9 @@ static void test_failed_steps_dispatch_nothing(void **state)
     tu_fail_step(&f->result.who_step, DVA_ERR_TIMEOUT, "timed out");
     dva_scrape_user *u = tu_result_user(&f->result, "alice@example.com");
     tu_user_quota(u, "quota_alice.bin");
-    tu_fail_step(&u->quota_step, DVA_ERR_CLOSED, "closed");
+    tu_fail_user_step(&u->quota_step, DVA_ERR_CLOSED, "closed");
     tu_user_mailbox(u, "mailbox_status_alice.bin");
-    tu_fail_step(&u->mailbox_step, DVA_ERR_TIMEOUT, "timed out");
+    tu_fail_user_step(&u->mailbox_step, DVA_ERR_TIMEOUT, "timed out");
     /* Never attempted: nothing either. */
     dva_scrape_user *b = tu_result_user(&f->result, "bob@example.com");
     tu_user_quota(b, "quota_bob.bin");

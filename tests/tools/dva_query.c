@@ -647,9 +647,12 @@ static void run_scrape(const target *t, int argc, char **argv)
         for (size_t i = 0; i < r.nusers; i++) {
             const dva_scrape_user *u = &r.users[i];
             printf("users\t%s\n", u->name);
-            if (!step_failed(&u->quota_step.error, down))
+            dva_error qe, me;
+            dva_user_step_error(&u->quota_step, &qe);
+            dva_user_step_error(&u->mailbox_step, &me);
+            if (!step_failed(&qe, down))
                 print_quota(&u->quota);
-            step_failed(&u->mailbox_step.error, down);
+            step_failed(&me, down);
             for (size_t m = 0; m < u->nmailbox_masks; m++)
                 print_mailboxes(&u->mailboxes[m]);
         }

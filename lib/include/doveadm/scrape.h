@@ -140,13 +140,29 @@ typedef struct {
     dva_oldstats stats; /* rows point into reply; top-N applied */
 } dva_scrape_oldstats;
 
+/* A user's step (quota, mailbox status): as dva_scrape_step, but the text
+ * of its error is allocated only when it fails: a read may hold 100,000
+ * users, and a dva_error holds its text inline. */
+typedef struct {
+    dva_errcode code;
+    char *message; /* NULL while code is DVA_OK (or out of memory) */
+} dva_user_error;
+
+typedef struct {
+    bool attempted;
+    dva_user_error error;
+} dva_user_step;
+
+/* The step's error as a dva_error: its code and text ("" when none). */
+void dva_user_step_error(const dva_user_step *step, dva_error *out);
+
 typedef struct {
     char *name;
-    dva_scrape_step quota_step;
-    dva_reply quota_reply;
-    dva_quota quota;   /* rows point into quota_reply, or into a scan's */
-    bool quota_shared; /* quota.rows belong to result->scan_quota */
-    dva_scrape_step mailbox_step;
+    dva_user_step quota_step;
+    dva_reply *quota_reply; /* of a request of its own; NULL: none */
+    dva_quota quota;        /* rows point into quota_reply, or into a scan's */
+    bool quota_shared;      /* quota.rows belong to result->scan_quota */
+    dva_user_step mailbox_step;
     dva_reply *mailbox_replies; /* one per mailbox mask */
     dva_mailbox_status *mailboxes;
     size_t nmailbox_masks;

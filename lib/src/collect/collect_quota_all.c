@@ -25,7 +25,9 @@ static void credit(dva_scrape_user *user, const dva_quota_row *rows, size_t n)
     user->quota_step.attempted = true;
     user->quota.rows = calloc(n, sizeof(dva_quota_row));
     if (user->quota.rows == NULL) {
-        dva_fail(&user->quota_step.error, DVA_ERR_NOMEM, "out of memory");
+        dva_error err;
+        dva_fail(&err, DVA_ERR_NOMEM, "out of memory");
+        dva_user_step_fail(&user->quota_step, &err);
         return;
     }
     memcpy(user->quota.rows, rows, n * sizeof(dva_quota_row));
