@@ -122,14 +122,45 @@ static void expire_all(dva_read *r, uint64_t now)
             dva_read_free_conn(&r->conns[i]);
 }
 
+/* Polls the connections with something to wait for; marks quiet[i] the
+ * ones polled that have no event (they are not drained: a receive would
+ * only meet EAGAIN). Returns false on a poll() failure. */
+static bool wait_events(dva_read *r, struct pollfd *fds, size_t *owners, bool *quiet,
+                        uint64_t now)
+{
+    size_t nfds = 0;
+    for (size_t i = 0; i < r->nconns; i++) {
+        dva_read_conn *cn = &r->conns[i];
+        quiet[i] = false;
+        if (cn->client == NULL)
+            continue;
+        short want = dva_client_events(cn->client), ev = 0;
+        int fd = dva_transport_poll_fd(cn->transport, want, &ev);
+        if (fd < 0 || ev == 0)
+            continue;
+        fds[nfds] = (struct pollfd){.fd = fd, .events = ev};
+        owners[nfds++] = i;
+    }
+    uint64_t wait = r->deadline - now;
+    int n = poll(fds, nfds, wait > 60000 ? 60000 : (int)wait);
+    if (n < 0)
+        return errno == EINTR;
+    for (size_t k = 0; k < nfds; k++)
+        quiet[owners[k]] = fds[k].revents == 0;
+    return true;
+}
+
 static void run_loop(dva_read *r)
 {
     struct pollfd *fds = NULL;
     size_t *owners = NULL, cap = 0;
+    bool *quiet = NULL;
 
     for (;;) {
+        /* Connections opened meanwhile (index >= cap) were not polled. */
         for (size_t i = 0; i < r->nconns; i++)
-            drain(r, i);
+            if (i >= cap || quiet == NULL || !quiet[i])
+                drain(r, i);
         if (!any_open(r))
             break;
         uint64_t now = dva_now_ms();
@@ -138,35 +169,26 @@ static void run_loop(dva_read *r)
             break;
         }
         if (r->nconns > cap) {
-            cap = r->nconns;
-            struct pollfd *f = realloc(fds, cap * sizeof(*fds));
-            size_t *o = realloc(owners, cap * sizeof(*owners));
+            size_t n = r->nconns;
+            struct pollfd *f = realloc(fds, n * sizeof(*fds));
             if (f != NULL)
                 fds = f;
+            size_t *o = realloc(owners, n * sizeof(*owners));
             if (o != NULL)
                 owners = o;
-            if (f == NULL || o == NULL)
+            bool *q = realloc(quiet, n * sizeof(*quiet));
+            if (q != NULL)
+                quiet = q;
+            if (f == NULL || o == NULL || q == NULL)
                 break;
+            cap = n;
         }
-        size_t nfds = 0;
-        for (size_t i = 0; i < r->nconns; i++) {
-            dva_read_conn *cn = &r->conns[i];
-            if (cn->client == NULL)
-                continue;
-            short want = dva_client_events(cn->client), ev = 0;
-            int fd = dva_transport_poll_fd(cn->transport, want, &ev);
-            if (fd < 0 || ev == 0)
-                continue;
-            fds[nfds] = (struct pollfd){.fd = fd, .events = ev};
-            owners[nfds++] = i;
-        }
-        uint64_t wait = r->deadline - now;
-        int n = poll(fds, nfds, wait > 60000 ? 60000 : (int)wait);
-        if (n < 0 && errno != EINTR)
+        if (!wait_events(r, fds, owners, quiet, now))
             break;
     }
     free(fds);
     free(owners);
+    free(quiet);
     for (size_t i = 0; i < r->nconns; i++)
         if (r->conns[i].client != NULL)
             dva_read_free_conn(&r->conns[i]);
