@@ -135,6 +135,8 @@ def main():
     ap.add_argument("--reads", type=int, default=2)
     ap.add_argument("--strace", action="store_true")
     ap.add_argument("--per-user-max", type=int, default=10000)
+    ap.add_argument("--before", help="another build (e.g. of the commit before "
+                    "this work) to run beside --build against the same server")
     a = ap.parse_args()
     for n in [int(x) for x in a.users.split(",")]:
         t0 = time.monotonic()
@@ -147,12 +149,17 @@ def main():
                 "CPU %.2f us per row (user %.2f + system %.2f), %d rows"
                 % ((cli[1] + cli[2]) / cli[3] * 1e6, cli[1] / cli[3] * 1e6,
                    cli[2] / cli[3] * 1e6, cli[3]))
-            run_variant(a.build, d, n, "scan", options(d), a.reads, cli, a.strace)
-            run_variant(a.build, d, n, "scan, QuotaSeries domain",
-                        options(d, QuotaSeries="domain"), a.reads, cli, False)
-            if n <= a.per_user_max:
-                run_variant(a.build, d, n, "per-user requests",
-                            options(d, QuotaScan="false"), 1, cli, a.strace)
+            builds = [("before: ", a.before)] if a.before else []
+            builds.append(("", a.build))
+            for tag, build in builds:
+                run_variant(build, d, n, tag + "scan", options(d), a.reads, cli,
+                            a.strace)
+                if not tag:
+                    run_variant(build, d, n, "scan, QuotaSeries domain",
+                                options(d, QuotaSeries="domain"), a.reads, cli, False)
+                if n <= a.per_user_max:
+                    run_variant(build, d, n, tag + "per-user requests",
+                                options(d, QuotaScan="false"), 1, cli, a.strace)
 
 
 if __name__ == "__main__":

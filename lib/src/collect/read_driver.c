@@ -7,12 +7,19 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "doveadm/clock.h"
 #include "read.h"
 
 #define DEFAULT_CONNECTIONS 2
 #define MAX_CONNECTIONS 64
+/* Pacing the wake-ups of a long reply: after PACE_AFTER bytes on one
+ * connection, a wake-up that read less than PACE_BYTES waits PACE_MS
+ * before the next poll. */
+#define PACE_AFTER ((uint64_t)4 << 10)
+#define PACE_BYTES ((uint64_t)16 << 10)
+#define PACE_MS 3
 
 const dva_scrape_plan *dva_read_plan(const dva_read *r)
 {
@@ -157,16 +164,35 @@ static void run_loop(dva_read *r)
     bool *quiet = NULL;
 
     for (;;) {
+        uint64_t most = 0; /* bytes, the most one connection got */
+        bool streaming = false;
         /* Connections opened meanwhile (index >= cap) were not polled. */
-        for (size_t i = 0; i < r->nconns; i++)
-            if (i >= cap || quiet == NULL || !quiet[i])
-                drain(r, i);
+        for (size_t i = 0; i < r->nconns; i++) {
+            if (i < cap && quiet != NULL && quiet[i])
+                continue;
+            uint64_t before = r->conns[i].client != NULL
+                                  ? dva_client_received(r->conns[i].client)
+                                  : 0;
+            drain(r, i);
+            if (r->conns[i].client == NULL)
+                continue;
+            uint64_t after = dva_client_received(r->conns[i].client);
+            most = after - before > most ? after - before : most;
+            streaming = streaming || (after > before && after >= PACE_AFTER);
+        }
         if (!any_open(r))
             break;
         uint64_t now = dva_now_ms();
         if (now >= r->deadline) {
             expire_all(r, now);
             break;
+        }
+        if (streaming && most < PACE_BYTES && now + PACE_MS < r->deadline) {
+            /* A long reply trickles in (a scan, all-user rows, many users'
+             * replies): let it gather, so that one wake-up reads many
+             * users' rows instead of one (at most PACE_MS later). */
+            struct timespec ts = {0, PACE_MS * 1000000L};
+            nanosleep(&ts, NULL);
         }
         if (r->nconns > cap) {
             size_t n = r->nconns;
