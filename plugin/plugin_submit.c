@@ -75,8 +75,8 @@ static char *long_name_key(const char *type, const char *const *parts, size_t np
 
 /* A value's identifier as the key of the seen-set, "type NUL
  * type_instance", hashed and its slot prefetched before the value is
- * dispatched (see dvp_seen_prefetch): a quota row names its values first,
- * then dispatches them. */
+ * dispatched (see dvp_seen_prefetch). Quota values are checked one row at
+ * a time instead (first_row()). */
 typedef struct {
     const char *type;
     size_t tlen;
@@ -103,27 +103,21 @@ static void ident_set(const batch *b, ident *id, lit type, const char *ti, size_
     dvp_seen_prefetch(&b->s->seen, id->hash);
 }
 
-/* Dispatches value as id, unless id was dispatched before in this read. */
-static void dispatch_ident(batch *b, const ident *id, value_t value,
-                           bool quiet_duplicate)
+static void warn_duplicate(batch *b, const char *type, const char *ti)
+{
+    char once[3 * DATA_MAX_NAME_LEN];
+    snprintf(once, sizeof(once), "dup:%s/%s", type, ti);
+    dvp_log_once(b->s->log, LOG_WARNING, once,
+                 "two values would be reported as %s-%s in one read (names that "
+                 "differ only in characters outside [A-Za-z0-9@._+=-], or a mailbox "
+                 "matched twice); only the first is reported",
+                 type, ti);
+}
+
+/* Dispatches value as id (its duplicates ruled out already). */
+static void emit(batch *b, const ident *id, value_t value)
 {
     const char *ti = id->key + id->tlen + 1;
-    int rc = dvp_seen_add_hashed(&b->s->seen, id->key, id->len, id->hash);
-    /* rc < 0: cannot tell; better a duplicate than a lost value */
-    if (rc == 0) {
-        if (quiet_duplicate)
-            return;
-        char once[3 * DATA_MAX_NAME_LEN];
-        snprintf(once, sizeof(once), "dup:%s/%s", id->type, ti);
-        dvp_log_once(
-            b->s->log, LOG_WARNING, once,
-            "two values would be reported as %s-%s in one read (names that "
-            "differ only in characters outside [A-Za-z0-9@._+=-], or a mailbox "
-            "matched twice); only the first is reported",
-            id->type, ti);
-        return;
-    }
-
     memcpy(b->vl.type_instance, ti, id->len - id->tlen); /* with its NUL */
     b->value = value;
     b->vl.interval = b->interval;
@@ -135,6 +129,20 @@ static void dispatch_ident(batch *b, const ident *id, value_t value,
     }
     plugin_dispatch_values(&b->vl);
     b->count++;
+}
+
+/* Dispatches value as id, unless id was dispatched before in this read. */
+static void dispatch_ident(batch *b, const ident *id, value_t value,
+                           bool quiet_duplicate)
+{
+    int rc = dvp_seen_add_hashed(&b->s->seen, id->key, id->len, id->hash);
+    /* rc < 0: cannot tell; better a duplicate than a lost value */
+    if (rc == 0) {
+        if (!quiet_duplicate)
+            warn_duplicate(b, id->type, id->key + id->tlen + 1);
+        return;
+    }
+    emit(b, id, value);
 }
 
 static void dispatch(batch *b, const char *type, const char *const *parts,
@@ -274,6 +282,21 @@ typedef struct {
     double v;
 } quota_value;
 
+/* True when no row of this prefix and resource was reported in this read.
+ * A quota value's identifier is <type>/<prefix><last>: the prefix ends at
+ * its last '-' and no last part holds one, so two values collide only
+ * when their prefixes and resources do. One key per row in the set, not
+ * one per value. Keys start with a byte no type has. */
+static bool first_row(batch *b, const name_prefix *p, const dva_quota_row *row)
+{
+    char key[DATA_MAX_NAME_LEN + 2];
+    key[0] = '\002';
+    key[1] = (char)('0' + row->type);
+    memcpy(key + 2, p->name, p->len);
+    /* < 0: cannot tell; better a duplicate than a lost value */
+    return dvp_seen_add(&b->s->seen, key, p->len + 2) != 0;
+}
+
 /* p: "<user>-<root>-" sanitised. */
 static void submit_quota_row(batch *b, const char *user, const name_prefix *p,
                              const dva_quota_row *row)
@@ -300,18 +323,23 @@ static void submit_quota_row(batch *b, const char *user, const name_prefix *p,
         {LIT("percent"), pct_name, row->percent > 100 ? 100.0 : (double)row->percent},
     };
     size_t n = row->unlimited ? 1 : 3; /* no limit, no percentage */
-    ident ids[3];                      /* not zeroed: only filled ones are read */
-    bool named[3];                     /* false: too long, dispatch() warns */
-    /* All names first (prefetching their seen-set slots), then dispatch. */
-    for (size_t i = 0; i < n; i++) {
-        named[i] = p->fits && v[i].last.len < DATA_MAX_NAME_LEN - p->len;
-        if (named[i])
-            ident_set(b, &ids[i], v[i].type, p->name, p->len, v[i].last);
+    if (p->fits && !first_row(b, p, row)) {
+        char ti[DATA_MAX_NAME_LEN + 8];
+        snprintf(ti, sizeof(ti), "%s%s", p->name, v[0].last.s);
+        warn_duplicate(b, type.s, ti);
+        return;
     }
     for (size_t i = 0; i < n; i++) {
-        if (named[i]) {
-            dispatch_ident(b, &ids[i], (value_t){.gauge = v[i].v}, false);
-        } else {
+        if (p->fits && v[i].last.len < DATA_MAX_NAME_LEN - p->len) {
+            ident id; /* its hash is not needed: first_row() ruled out duplicates */
+            id.type = v[i].type.s;
+            id.tlen = v[i].type.len;
+            memcpy(id.key, v[i].type.s, id.tlen + 1);
+            memcpy(id.key + id.tlen + 1, p->name, p->len);
+            memcpy(id.key + id.tlen + 1 + p->len, v[i].last.s, v[i].last.len + 1);
+            id.len = id.tlen + 1 + p->len + v[i].last.len;
+            emit(b, &id, (value_t){.gauge = v[i].v});
+        } else { /* too long: dispatch() warns */
             const char *parts[] = {user, row->root, v[i].last.s};
             gauge(b, v[i].type.s, parts, 3, v[i].v);
         }
