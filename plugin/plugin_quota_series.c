@@ -1,6 +1,7 @@
 /* QuotaSeries' summaries and top N: see plugin_quota_series.h. */
 #include "plugin_quota_series.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,5 +234,41 @@ void dvp_series_pick_top(dvp_quota_series *q, const dva_scrape_result *r)
     for (size_t n = q->npicked; n > 1; n--) {
         swap(q, 0, n - 1);
         sift_down(q, 0, n - 1);
+    }
+}
+
+/* One resource of a domain's summary. */
+static void dispatch_resource(dvp_series_gauge_fn *gauge, void *ctx, const char *domain,
+                              const char *root, const dvp_resource_sum *r, bool storage)
+{
+    if (r->users == 0)
+        return;
+    const char *res = storage ? "storage" : "messages";
+    const char *type = storage ? "bytes" : "email_count";
+    const char *n_users[] = {domain, root,
+                             storage ? "storage_users" : "messages_users"};
+    const char *n_warn[] = {domain, root,
+                            storage ? "storage_warning" : "messages_warning"};
+    const char *n_used[] = {domain, root, "used"}, *n_limit[] = {domain, root, "limit"};
+    const char *n_pct[] = {domain, root, res};
+    gauge(ctx, "count", n_users, 3, (double)r->users);
+    gauge(ctx, "count", n_warn, 3, (double)r->warning);
+    gauge(ctx, type, n_used, 3, r->used);
+    if (r->limited == 0)
+        return; /* no limit, no percentage, as per user */
+    gauge(ctx, type, n_limit, 3, r->limit);
+    gauge(ctx, "percent", n_pct, 3,
+          r->max_percent > 100 ? 100.0 : (double)r->max_percent);
+}
+
+void dvp_series_dispatch(const dvp_quota_series *q, dvp_series_gauge_fn *gauge,
+                         void *ctx)
+{
+    for (size_t i = 0; i < q->nsums; i++) {
+        const dvp_domain_sum *d = &q->sums[i];
+        char domain[256]; /* longer than any type instance: dispatch warns */
+        snprintf(domain, sizeof(domain), "@%s", d->domain);
+        dispatch_resource(gauge, ctx, domain, d->root, &d->res[0], true);
+        dispatch_resource(gauge, ctx, domain, d->root, &d->res[1], false);
     }
 }

@@ -68,4 +68,11 @@ void dvp_series_add_user(dvp_quota_series *q, const dva_scrape_user *u);
  * first; equal percents in the order of the result. */
 void dvp_series_pick_top(dvp_quota_series *q, const dva_scrape_result *r);
 
+/* Sends the summaries of this read, each through gauge: type, the parts
+ * of its type instance ("@<domain>", root, last) and the value. */
+typedef void dvp_series_gauge_fn(void *ctx, const char *type, const char *const *parts,
+                                 size_t nparts, double value);
+void dvp_series_dispatch(const dvp_quota_series *q, dvp_series_gauge_fn *gauge,
+                         void *ctx);
+
 #endif

@@ -434,45 +434,11 @@ static void submit_oldstats(batch *b, const dva_scrape_result *r)
             submit_oldstats_scope(b, &r->oldstats[i]);
 }
 
-/* One resource of a domain's summary (QuotaSeries "domain"). */
-static void submit_resource(batch *b, const char *domain, const char *root,
-                            const dvp_resource_sum *r, bool storage)
+/* A summary value (plugin_quota_series.c). */
+static void series_gauge(void *ctx, const char *type, const char *const *parts,
+                         size_t nparts, double v)
 {
-    if (r->users == 0)
-        return;
-    const char *res = storage ? "storage" : "messages";
-    const char *type = storage ? "bytes" : "email_count";
-    const char *n_users[] = {domain, root,
-                             storage ? "storage_users" : "messages_users"};
-    const char *n_warn[] = {domain, root,
-                            storage ? "storage_warning" : "messages_warning"};
-    const char *n_used[] = {domain, root, "used"}, *n_limit[] = {domain, root, "limit"};
-    const char *n_pct[] = {domain, root, res};
-    gauge(b, "count", n_users, 3, (double)r->users);
-    gauge(b, "count", n_warn, 3, (double)r->warning);
-    gauge(b, type, n_used, 3, r->used);
-    if (r->limited == 0)
-        return; /* no limit, no percentage, as per user */
-    gauge(b, type, n_limit, 3, r->limit);
-    gauge(b, "percent", n_pct, 3,
-          r->max_percent > 100 ? 100.0 : (double)r->max_percent);
-}
-
-static void submit_domains(batch *b, const dvp_quota_series *q)
-{
-    for (size_t i = 0; i < q->nsums; i++) {
-        const dvp_domain_sum *d = &q->sums[i];
-        char domain[DATA_MAX_NAME_LEN];
-        snprintf(domain, sizeof(domain), "@%s", d->domain);
-        submit_resource(b, domain, d->root, &d->res[0], true);
-        submit_resource(b, domain, d->root, &d->res[1], false);
-    }
-    if (q->over_bound)
-        dvp_log_once(
-            b->s->log, LOG_WARNING, "series-domains",
-            "more than %d domains and quota roots: the users of the others are "
-            "summed under the domain \"%s\" (QuotaSeries \"domain\")",
-            DVP_SERIES_MAX_DOMAINS, DVP_SERIES_OTHER);
+    gauge(ctx, type, parts, nparts, v);
 }
 
 /* Per-user values as QuotaSeries says (mailbox status: always per user). */
@@ -498,7 +464,13 @@ static void submit_users(batch *b, const dva_scrape_result *r)
         }
         /* Every read: their interval is the instance's. */
         b->interval = b->s->interval;
-        submit_domains(b, q);
+        dvp_series_dispatch(q, series_gauge, b);
+        if (q->over_bound)
+            dvp_log_once(
+                b->s->log, LOG_WARNING, "series-domains",
+                "more than %d domains and quota roots: the users of the others "
+                "are summed under the domain \"%s\" (QuotaSeries \"domain\")",
+                DVP_SERIES_MAX_DOMAINS, DVP_SERIES_OTHER);
         return;
     case DVA_QUOTA_SERIES_TOP:
         dvp_series_reset(q);
