@@ -201,7 +201,8 @@ typedef struct {
     dva_scrape_step quota_all_step;
     dva_scrape_user *users; /* configured users, then resolved ones */
     size_t nusers;
-    /* Past plan->max_users: the lists named listed_users users, and this
+    /* With plan->max_users: the lists named listed_users users (not
+     * counted without a bound), and past the bound this
      * read kept part user_part of user_parts (1: every user). Users that
      * did not fit even so (a second list, or a part over the bound) are
      * users_dropped. */

@@ -60,6 +60,8 @@ void dva_read_bound_users(dva_read *r, const char *const *names, size_t n)
 {
     const dva_scrape_plan *plan = r->plan;
     dva_scrape_result *res = r->result;
+    if (r->max_users == SIZE_MAX)
+        return; /* no bound: nothing to count */
     uint64_t *hashes = malloc((n > 0 ? n : 1) * sizeof(*hashes));
     size_t m = 0;
     if (hashes == NULL)
