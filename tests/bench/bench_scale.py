@@ -90,7 +90,7 @@ def strace_counts(path):
     with open(path) as f:
         for line in f:
             m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d+)?\s*(\w+)\s*$", line)
-            if m:
+            if m and m.group(3) != "total":     # strace's own sum line
                 counts[m.group(3)] = (int(m.group(1)), int(m.group(2) or 0))
     return counts
 
@@ -125,6 +125,7 @@ def run_variant(build, d, n, what, opts, reads, cli, use_strace):
     out("strace", "users=%d" % n, what, "recvfrom+read %d (%d errors, EAGAIN)" % (
         recv, again), "poll %d" % c.get("poll", (0, 0))[0],
         "sendto+write %d" % sum(c.get(k, (0, 0))[0] for k in ("sendto", "write")),
+        "pauses %d" % c.get("clock_nanosleep", c.get("nanosleep", (0, 0)))[0],
         "total calls %d" % sum(v[0] for v in c.values()))
 
 
