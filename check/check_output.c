@@ -56,6 +56,14 @@ static void note_step(tally *t, const dva_scrape_step *step, const char *what,
                user ? " of " : "", user ? user : "");
 }
 
+static void note_user_step(tally *t, const dva_user_step *step, const char *what,
+                           const char *user)
+{
+    dva_scrape_step s = {.attempted = step->attempted};
+    s.error.code = step->error.code;
+    note_step(t, &s, what, user);
+}
+
 static void note_quota(tally *t, const char *user, const dva_quota_row *row,
                        double warning, double failure)
 {
@@ -91,8 +99,8 @@ void chk_verdict_of(const dva_scrape_result *r, double warning, double failure,
     note_step(&t, &r->users_step, "the user listing", NULL);
     for (size_t i = 0; i < r->nusers; i++) {
         const dva_scrape_user *u = &r->users[i];
-        note_step(&t, &u->quota_step, "quota", u->name);
-        note_step(&t, &u->mailbox_step, "mailbox status", u->name);
+        note_user_step(&t, &u->quota_step, "quota", u->name);
+        note_user_step(&t, &u->mailbox_step, "mailbox status", u->name);
         if (u->quota_step.attempted && u->quota_step.error.code == DVA_OK)
             for (size_t q = 0; q < u->quota.nrows; q++)
                 note_quota(&t, u->name, &u->quota.rows[q], warning, failure);

@@ -316,6 +316,8 @@ static int check(const args *a, const dva_settings *s)
         dvp_submit_init(&submit, s->name, s->report_host,
                         DOUBLE_TO_CDTIME_T(s->interval), &log);
         submit.layout = s->identifier_layout;
+        dvp_series_init(&submit.series, s->quota_series, s->quota_series_top,
+                        s->quota_warning);
         dvp_submit_result(&submit, &result, now);
         dvp_submit_free(&submit);
         dvp_notify notify;

@@ -85,6 +85,7 @@ static int dovecot_read(user_data_t *ud)
     dva_error err;
 
     dvp_logger_new_read(&inst->log);
+    inst->plan.read_count = inst->reads;
     inst->plan.user_slice = (unsigned)(inst->reads++ % inst->plan.user_slices);
     /* Blocks at most Timeout: the library polls every connection of this
      * read against one deadline. */
@@ -153,6 +154,8 @@ static int instance_start(dvp_instance_config *config)
         inst->config.quota_slices > 0 ? inst->config.quota_slices : 1;
     dvp_submit_init(&inst->submit, s->name, s->report_host, interval, &inst->log);
     inst->submit.layout = s->identifier_layout;
+    dvp_series_init(&inst->submit.series, s->quota_series, s->quota_series_top,
+                    s->quota_warning);
     if (s->quota_interval > 0)
         inst->submit.user_interval = DOUBLE_TO_CDTIME_T(s->quota_interval);
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,

@@ -158,10 +158,14 @@ static void note_state_full(dvp_notify *n)
 
 /* A user's step (quota or mailbox status) that may fail on its own. */
 static void report_user_step(dvp_notify *n, const char *kind, const char *what,
-                             const char *user, const dva_scrape_step *step)
+                             const char *user, const dva_user_step *user_step)
 {
-    if (!step->attempted)
+    if (!user_step->attempted)
         return;
+    dva_scrape_step full = {.attempted = true}, *step = &full;
+    full.error.code = user_step->error.code;
+    if (full.error.code != DVA_OK) /* the text only then */
+        dva_user_step_error(user_step, &full.error);
     char buf[KEY_BUF];
     size_t len;
     const char *parts[] = {kind, user};

@@ -33,6 +33,7 @@ void dvp_plan_init(dva_scrape_plan *p, const dva_settings *s, double timeout,
     p->mailbox_fields = dvp_mailbox_fields;
     p->nmailbox_fields = DVP_MAILBOX_NFIELDS;
     p->connections = s->connections;
+    p->max_users = s->max_users;
     uint64_t ms = (uint64_t)(timeout * 1000.0 + 0.5);
     p->timeout_ms = ms > 0 ? ms : 1;
     p->log = dvp_lib_log;

@@ -67,6 +67,18 @@ void dvp_seen_reset(dvp_seen *seen)
     }
 }
 
+void dvp_seen_trim(dvp_seen *seen, size_t keep_bytes)
+{
+    size_t bytes = seen->nslots * sizeof(*seen->slots) + seen->arena_cap;
+    if (bytes <= keep_bytes) {
+        dvp_seen_reset(seen);
+        return;
+    }
+    size_t max = seen->max_entries;
+    dvp_seen_free(seen);
+    dvp_seen_init(seen, max);
+}
+
 /* Doubles the table, moving this generation's keys. */
 static int grow(dvp_seen *seen)
 {

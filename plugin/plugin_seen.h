@@ -29,6 +29,9 @@ void dvp_seen_init(dvp_seen *seen, size_t max_entries);
 void dvp_seen_free(dvp_seen *seen);
 /* Forgets every key (O(1) but once every 2^32 resets); keeps the memory. */
 void dvp_seen_reset(dvp_seen *seen);
+/* Forgets every key and frees the memory when it holds more than
+ * keep_bytes (a large read's set is not kept until the next read). */
+void dvp_seen_trim(dvp_seen *seen, size_t keep_bytes);
 /* 1: added; 0: already there; -1: full or out of memory (cannot tell). */
 int dvp_seen_add(dvp_seen *seen, const void *key, size_t len);
 

@@ -11,6 +11,8 @@
 
 /* Bound on identifiers remembered per read (to dispatch each once). */
 #define SEEN_MAX ((size_t)1 << 22)
+/* What the set may keep of its memory from one read to the next. */
+#define SEEN_KEEP_BYTES ((size_t)256 << 10)
 
 const char *const dvp_mailbox_fields[DVP_MAILBOX_NFIELDS] = {"messages", "unseen",
                                                              "vsize"};
@@ -45,6 +47,7 @@ void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
     dvp_seen_init(&submit->seen, SEEN_MAX);
     dvp_resets_init(&submit->resets, log);
     dvp_health_values_init(&submit->health, log);
+    dvp_series_init(&submit->series, DVA_QUOTA_SERIES_USER, 0, 0);
 }
 
 void dvp_submit_free(dvp_submit *submit)
@@ -52,6 +55,7 @@ void dvp_submit_free(dvp_submit *submit)
     dvp_seen_free(&submit->seen);
     dvp_resets_free(&submit->resets);
     dvp_health_values_free(&submit->health);
+    dvp_series_free(&submit->series);
 }
 
 /* "long:<type>/<part>-<part>..." unsanitised and uncut, the key of the
@@ -76,8 +80,8 @@ static char *long_name_key(const char *type, const char *const *parts, size_t np
 
 /* A value's identifier as the key of the seen-set, "type NUL
  * type_instance", hashed and its slot prefetched before the value is
- * dispatched (see dvp_seen_prefetch): a quota row names its values first,
- * then dispatches them. */
+ * dispatched (see dvp_seen_prefetch). Quota values are checked one row at
+ * a time instead (first_row()). */
 typedef struct {
     const char *type;
     size_t tlen;
@@ -124,27 +128,21 @@ static void dispatch_labels(batch *b)
     b->count++;
 }
 
-/* Dispatches value as id, unless id was dispatched before in this read. */
-static void dispatch_ident(batch *b, const ident *id, value_t value,
-                           bool quiet_duplicate)
+static void warn_duplicate(batch *b, const char *type, const char *ti)
+{
+    char once[3 * DATA_MAX_NAME_LEN];
+    snprintf(once, sizeof(once), "dup:%s/%s", type, ti);
+    dvp_log_once(b->s->log, LOG_WARNING, once,
+                 "two values would be reported as %s-%s in one read (names that "
+                 "differ only in characters outside [A-Za-z0-9@._+=-], or a mailbox "
+                 "matched twice); only the first is reported",
+                 type, ti);
+}
+
+/* Dispatches value as id (its duplicates ruled out already). */
+static void emit(batch *b, const ident *id, value_t value)
 {
     const char *ti = id->key + id->tlen + 1;
-    int rc = dvp_seen_add_hashed(&b->s->seen, id->key, id->len, id->hash);
-    /* rc < 0: cannot tell; better a duplicate than a lost value */
-    if (rc == 0) {
-        if (quiet_duplicate)
-            return;
-        char once[3 * DATA_MAX_NAME_LEN];
-        snprintf(once, sizeof(once), "dup:%s/%s", id->type, ti);
-        dvp_log_once(
-            b->s->log, LOG_WARNING, once,
-            "two values would be reported as %s-%s in one read (names that "
-            "differ only in characters outside [A-Za-z0-9@._+=-], or a mailbox "
-            "matched twice); only the first is reported",
-            id->type, ti);
-        return;
-    }
-
     memcpy(b->vl.type_instance, ti, id->len - id->tlen); /* with its NUL */
     b->value = value;
     b->vl.interval = b->interval;
@@ -160,6 +158,20 @@ static void dispatch_ident(batch *b, const ident *id, value_t value,
     }
     plugin_dispatch_values(&b->vl);
     b->count++;
+}
+
+/* Dispatches value as id, unless id was dispatched before in this read. */
+static void dispatch_ident(batch *b, const ident *id, value_t value,
+                           bool quiet_duplicate)
+{
+    int rc = dvp_seen_add_hashed(&b->s->seen, id->key, id->len, id->hash);
+    /* rc < 0: cannot tell; better a duplicate than a lost value */
+    if (rc == 0) {
+        if (!quiet_duplicate)
+            warn_duplicate(b, id->type, id->key + id->tlen + 1);
+        return;
+    }
+    emit(b, id, value);
 }
 
 static void dispatch(batch *b, const char *type, const char *const *parts,
@@ -199,6 +211,11 @@ static void derive(batch *b, const char *type, const char *const *parts, size_t 
 }
 
 static bool step_ok(const dva_scrape_step *step)
+{
+    return step->attempted && step->error.code == DVA_OK;
+}
+
+static bool user_ok(const dva_user_step *step)
 {
     return step->attempted && step->error.code == DVA_OK;
 }
@@ -313,6 +330,21 @@ typedef struct {
     double v;
 } quota_value;
 
+/* True when no row of this prefix and resource was reported in this read.
+ * A quota value's identifier is <type>/<prefix><last>: the prefix ends at
+ * its last '-' and no last part holds one, so two values collide only
+ * when their prefixes and resources do. One key per row in the set, not
+ * one per value. Keys start with a byte no type has. */
+static bool first_row(batch *b, const name_prefix *p, const dva_quota_row *row)
+{
+    char key[DATA_MAX_NAME_LEN + 2];
+    key[0] = '\002';
+    key[1] = (char)('0' + row->type);
+    memcpy(key + 2, p->name, p->len);
+    /* < 0: cannot tell; better a duplicate than a lost value */
+    return dvp_seen_add(&b->s->seen, key, p->len + 2) != 0;
+}
+
 /* p: "<user>-<root>-" sanitised. */
 static void submit_quota_row(batch *b, const char *user, const name_prefix *p,
                              const dva_quota_row *row)
@@ -339,18 +371,23 @@ static void submit_quota_row(batch *b, const char *user, const name_prefix *p,
         {LIT("percent"), pct_name, row->percent > 100 ? 100.0 : (double)row->percent},
     };
     size_t n = row->unlimited ? 1 : 3; /* no limit, no percentage */
-    ident ids[3];                      /* not zeroed: only filled ones are read */
-    bool named[3];                     /* false: too long, dispatch() warns */
-    /* All names first (prefetching their seen-set slots), then dispatch. */
-    for (size_t i = 0; i < n; i++) {
-        named[i] = p->fits && v[i].last.len < DATA_MAX_NAME_LEN - p->len;
-        if (named[i])
-            ident_set(b, &ids[i], v[i].type, p->name, p->len, v[i].last);
+    if (p->fits && !first_row(b, p, row)) {
+        char ti[DATA_MAX_NAME_LEN + 8];
+        snprintf(ti, sizeof(ti), "%s%s", p->name, v[0].last.s);
+        warn_duplicate(b, type.s, ti);
+        return;
     }
     for (size_t i = 0; i < n; i++) {
-        if (named[i]) {
-            dispatch_ident(b, &ids[i], (value_t){.gauge = v[i].v}, false);
-        } else {
+        if (p->fits && v[i].last.len < DATA_MAX_NAME_LEN - p->len) {
+            ident id; /* its hash is not needed: first_row() ruled out duplicates */
+            id.type = v[i].type.s;
+            id.tlen = v[i].type.len;
+            memcpy(id.key, v[i].type.s, id.tlen + 1);
+            memcpy(id.key + id.tlen + 1, p->name, p->len);
+            memcpy(id.key + id.tlen + 1 + p->len, v[i].last.s, v[i].last.len + 1);
+            id.len = id.tlen + 1 + p->len + v[i].last.len;
+            emit(b, &id, (value_t){.gauge = v[i].v});
+        } else { /* too long: dispatch() warns */
             const char *parts[] = {user, row->root, v[i].last.s};
             gauge(b, v[i].type.s, parts, 3, v[i].v);
         }
@@ -372,9 +409,9 @@ static bool first_mailbox(batch *b, const char *user, const char *mailbox)
     return added;
 }
 
-static void submit_user_values(batch *b, const dva_scrape_user *u)
+static void submit_user_values(batch *b, const dva_scrape_user *u, bool quota)
 {
-    if (step_ok(&u->quota_step)) {
+    if (quota && user_ok(&u->quota_step)) {
         static const name_prefix empty = {.fits = true};
         name_prefix user_prefix, row_prefix;
         const char *prefix_root = NULL; /* the root row_prefix was built for */
@@ -391,7 +428,7 @@ static void submit_user_values(batch *b, const dva_scrape_user *u)
             submit_quota_row(b, u->name, &row_prefix, row);
         }
     }
-    if (!step_ok(&u->mailbox_step))
+    if (!user_ok(&u->mailbox_step))
         return;
     for (size_t m = 0; m < u->nmailbox_masks; m++) {
         const dva_mailbox_status *st = &u->mailboxes[m];
@@ -414,11 +451,11 @@ static void submit_user_values(batch *b, const dva_scrape_user *u)
     }
 }
 
-static void submit_user(batch *b, const dva_scrape_user *u)
+static void submit_user(batch *b, const dva_scrape_user *u, bool quota)
 {
     /* The user leads every name (sanitising keeps the length). */
     b->key = (dvp_layout_key){0, strlen(u->name)};
-    submit_user_values(b, u);
+    submit_user_values(b, u, quota);
     b->key = (dvp_layout_key){0, 0};
 }
 
@@ -466,6 +503,55 @@ static void submit_oldstats(batch *b, const dva_scrape_result *r)
             submit_oldstats_scope(b, &r->oldstats[i]);
 }
 
+/* A summary value (plugin_quota_series.c). */
+static void series_gauge(void *ctx, const char *type, const char *const *parts,
+                         size_t nparts, double v)
+{
+    gauge(ctx, type, parts, nparts, v);
+}
+
+/* Per-user values as QuotaSeries says (mailbox status: always per user). */
+static void submit_users(batch *b, const dva_scrape_result *r)
+{
+    dvp_quota_series *q = &b->s->series;
+    size_t n = r->nusers;
+    switch (q->mode) {
+    case DVA_QUOTA_SERIES_USER:
+        for (size_t i = 0; i < n; i++)
+            submit_user(b, &r->users[i], true);
+        return;
+    case DVA_QUOTA_SERIES_NONE:
+        for (size_t i = 0; i < n; i++)
+            submit_user(b, &r->users[i], false);
+        return;
+    case DVA_QUOTA_SERIES_DOMAIN:
+        dvp_series_reset(q);
+        for (size_t i = 0; i < n; i++) {
+            submit_user(b, &r->users[i], false);
+            if (user_ok(&r->users[i].quota_step))
+                dvp_series_add_user(q, &r->users[i]);
+        }
+        /* Every read: their interval is the instance's. */
+        b->interval = b->s->interval;
+        dvp_series_dispatch(q, series_gauge, b);
+        if (q->over_bound)
+            dvp_log_once(
+                b->s->log, LOG_WARNING, "series-domains",
+                "more than %d domains and quota roots: the users of the others "
+                "are summed under the domain \"%s\" (QuotaSeries \"domain\")",
+                DVP_SERIES_MAX_DOMAINS, DVP_SERIES_OTHER);
+        return;
+    case DVA_QUOTA_SERIES_TOP:
+        dvp_series_reset(q);
+        dvp_series_pick_top(q, r);
+        for (size_t k = 0; k < q->npicked; k++)
+            submit_user(b, &r->users[q->picked[k]], true);
+        for (size_t i = 0; i < n; i++)
+            submit_user(b, &r->users[i], false);
+        return;
+    }
+}
+
 size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
                          cdtime_t when)
 {
@@ -489,8 +575,11 @@ size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
     submit_oldstats(&b, result);
     if (submit->user_interval > 0)
         b.interval = submit->user_interval;
-    for (size_t i = 0; i < result->nusers; i++)
-        submit_user(&b, &result->users[i]);
-    dvp_seen_reset(&submit->seen);
+    if (result->user_parts > 1) /* past MaxUsers: once in user_parts reads */
+        b.interval *= result->user_parts;
+    submit_users(&b, result);
+    /* Kept for the next read only when small: a read of many users
+     * dispatches millions of identifiers. */
+    dvp_seen_trim(&submit->seen, SEEN_KEEP_BYTES);
     return b.count;
 }

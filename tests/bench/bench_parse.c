@@ -170,11 +170,17 @@ int measure_decode(dva_scrape_result *r, const text *wire)
     dva_parser_init(&p, NULL);
     for (size_t i = 0; i < r->nusers; i++) {
         dva_scrape_user *u = &r->users[i];
-        if (parse_all(&p, &wire[i], &u->quota_reply, 65536) < 0)
+        if (u->quota_reply == NULL) {
+            u->quota_reply = malloc(sizeof(*u->quota_reply));
+            if (u->quota_reply == NULL)
+                return -1;
+            dva_reply_init(u->quota_reply);
+        }
+        if (parse_all(&p, &wire[i], u->quota_reply, 65536) < 0)
             return -1;
         dva_error err;
         u->quota_step.attempted = true;
-        if (dva_quota_decode(&u->quota_reply, u->name, &u->quota, &err) < 0) {
+        if (dva_quota_decode(u->quota_reply, u->name, &u->quota, &err) < 0) {
             fprintf(stderr, "decode error: %s\n", err.message);
             return -1;
         }

@@ -3,16 +3,20 @@
  * stubbed (tests/plugin/collectd_stubs.c), so a benchmark can time reads
  * and watch memory without a collectd daemon.
  *
- *   bench_plugin [--reads N] [--quiet] Option=Value...
+ *   bench_plugin [--reads N] [--quiet] [--sink] Option=Value...
  *
  * Each Option=Value becomes a line of one <Instance "bench"> block. Prints
  * one line per read ("read I SECONDS VALUES QUOTA_USERS") unless --quiet,
  * then "summary" lines: best/median/worst read seconds, values of the last
  * read, resident memory (KiB) after the first read, after 10% of the reads
- * and after the last read. Exit status 1 when a read failed to configure. */
+ * and after the last read; the process's peak resident memory (VmHWM) and
+ * CPU (user, system seconds). --sink counts the values instead of keeping
+ * them, so that the peak is the plugin's own (plus the program's start).
+ * Exit status 1 when a read failed to configure. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +42,32 @@ static long rss_kib(void)
         resident = -1;
     fclose(f);
     return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* VmHWM or VmRSS of /proc/self/status, KiB. */
+static long status_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            v = atol(line + n + 1);
+    fclose(f);
+    return v;
+}
+
+static size_t sunk_used;
+
+static void sink(const value_list_t *vl)
+{
+    size_t len = strlen(vl->type_instance);
+    if (strcmp(vl->type, "bytes") == 0 && len > 5 &&
+        strcmp(vl->type_instance + len - 5, "-used") == 0)
+        sunk_used++;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -70,6 +100,8 @@ int main(int argc, char **argv)
             reads = atol(argv[++i]);
         else if (strcmp(argv[i], "--quiet") == 0)
             quiet = true;
+        else if (strcmp(argv[i], "--sink") == 0)
+            stub_value_sink = sink;
         else {
             fprintf(stderr,
                     "usage: bench_plugin [--reads N] [--quiet] Option=Value...\n");
@@ -103,15 +135,16 @@ int main(int argc, char **argv)
     double *took = calloc((size_t)reads, sizeof(double));
     if (took == NULL)
         return 1;
-    long rss_first = 0, rss_early = 0;
+    long rss_first = 0, rss_early = 0, rss_start = status_kib("VmRSS");
     size_t values = 0, quota_users = 0;
     for (long r = 0; r < reads; r++) {
         stub_clear_captures();
+        sunk_used = 0;
         double t0 = now_s();
         stub_reads[0].callback(&stub_reads[0].user_data);
         took[r] = now_s() - t0;
         values = stub_nvalues;
-        quota_users = quota_used_values();
+        quota_users = stub_value_sink != NULL ? sunk_used : quota_used_values();
         if (!quiet)
             printf("read\t%ld\t%.4f\t%zu\t%zu\n", r + 1, took[r], values, quota_users);
         if (r == 0)
@@ -130,6 +163,12 @@ int main(int argc, char **argv)
     printf("summary\tvalues\t%zu\n", values);
     printf("summary\tquota_users\t%zu\n", quota_users);
     printf("summary\trss_kib\t%ld\t%ld\t%ld\n", rss_first, rss_early, rss_last);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("summary\tpeak_kib\t%ld\t%ld\n", status_kib("VmHWM"), rss_start);
+    printf("summary\tcpu_s\t%.3f\t%.3f\n",
+           (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
     free(took);
     if (stub_shutdown_cb != NULL)
         stub_shutdown_cb();

@@ -408,6 +408,66 @@ class TestPluginE2E(E2ETestCase):
                        if "/bytes-" in x and x.endswith("-used")}
         self.assertEqual(quota_users, set(users))
 
+    # -- QuotaSeries: summaries per domain, a top N, none ----------------------
+    def test_quota_series(self):
+        """QuotaSeries "domain" sums what `doveadm quota get` says of each
+        user per domain; "top 1" keeps only the user of highest percent;
+        "none" sends no quota value; bob's WARNING is sent in each mode."""
+        d = self.dovecot
+        blocks = [instance_block(name, Socket=d.doveadm_socket, QuotaUsers="*",
+                                 QuotaSeries=series, QuotaWarning=90,
+                                 CollectStats=False, CollectWho=False)
+                  for name, series in (("dom", "domain"), ("top", "top 1"),
+                                       ("none", "none"))]
+        c = self.collectd(dovecot_block(*blocks))
+        users = (ALICE, BOB, CAROL, ERIN)   # dave's quota cannot be read
+        q = {u: self.cli.quota(u) for u in users}
+        want = {}
+        for u in users:
+            dom = "@" + u.split("@")[1]
+            for typ, res, vtype, scale in (("STORAGE", "storage", "bytes", 1024.0),
+                                           ("MESSAGE", "messages", "email_count", 1.0)):
+                value, limit, pct = q[u][typ]
+                w = want.setdefault((dom, res, vtype), [0, 0, 0.0, 0.0, None, 0])
+                w[0] += 1
+                w[2] += value * scale
+                if limit is not None:
+                    w[1] += pct >= 90
+                    w[3] += limit * scale
+                    w[4] = max(w[4] or 0, min(pct, 100))
+                    w[5] += 1
+        i = lambda t, ti: identifier("dom", t, ti)  # noqa: E731
+        c.wait_values([i("count", "@example.com-%s-storage_users" % ROOT),
+                       identifier("top", "bool", "up"), identifier("none", "bool", "up")],
+                      timeout=WAIT)
+        for (dom, res, vtype), (n, warn, used, limit, pct, limited) in want.items():
+            pre = "%s-%s-" % (dom, ROOT)
+            self.assertEqual(c.value(i("count", pre + res + "_users")), float(n))
+            self.assertEqual(c.value(i("count", pre + res + "_warning")), float(warn))
+            self.assertEqual(c.value(i(vtype, pre + "used")), used, (dom, res))
+            self.assertEqual(c.value(i(vtype, pre + "limit")),
+                             limit if limited else None, (dom, res))
+            self.assertEqual(c.value(i("percent", pre + res)),
+                             None if pct is None else float(pct), (dom, res))
+        have = c.listval()
+        per_user = [x for x in have if "/dovecot-dom/" in x and "@" in x.split("/")[-1]
+                    and not x.split("/")[-1].split("-", 1)[1].startswith("@")]
+        self.assertEqual(per_user, [])
+        # top 1: bob (93%) has the highest percent of all
+        top = {x.split("/")[-1].split("-")[1] for x in have if "/dovecot-top/" in x
+               and "-%s-" % ROOT in x}
+        self.assertEqual(top, {BOB})
+        self.assertEqual([x for x in have if "/dovecot-none/" in x
+                          and ROOT in x], [])
+        c.wait_for(lambda: len([n for n in c.notifications(plugin="dovecot")
+                                if BOB in n.get("type_instance", "")]) == 3, WAIT,
+                   what="bob's WARNING from each instance")
+        notes = [n for n in c.notifications(plugin="dovecot")
+                 if BOB in n.get("type_instance", "")]
+        self.assertEqual(sorted(n["plugin_instance"] for n in notes),
+                         ["dom", "none", "top"])
+        self.assertEqual({n["severity"] for n in notes}, {"WARNING"})
+
     # -- quota notifications: once per crossing -----------------------------
     def test_quota_warning_once(self):
         d = self.dovecot

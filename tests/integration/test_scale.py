@@ -151,6 +151,47 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(sorted(seen), slow_users)   # each exactly once
         self.assertEqual(merged, slow)
 
+    def test_max_users_reads_every_user_once_over_its_parts(self):
+        # MaxUsers: past the bound a read keeps one part of the listed
+        # users (at most the bound), and the parts in turn cover everyone
+        # once, with the scan and with one request per user.
+        slow, slow_users, _ = self.slow_path()
+        bound = 100
+        for scan in (True, False):
+            with self.subTest(scan=scan):
+                more = ["--scan-dir", self.scan_dir] if scan else []
+                p, _ = self.query("scrape", "--no-stats", "--no-who", "--users-mask",
+                                  "*", "--max-users", str(bound), *more)
+                parts = [ln.split("\t") for ln in p.stdout.splitlines()
+                         if ln.startswith("parts\t")]
+                self.assertEqual(len(parts), 1, p.stdout[-300:] + p.stderr[-300:])
+                nparts = int(parts[0][2])
+                self.assertEqual(int(parts[0][3]), len(slow_users))
+                self.assertEqual(parts[0][4], "0")  # nobody dropped
+                self.assertGreaterEqual(nparts, -(-len(slow_users) // bound))
+                seen, merged = [], {}
+                for k in range(nparts):
+                    p, _ = self.query("scrape", "--no-stats", "--no-who",
+                                      "--users-mask", "*", "--max-users", str(bound),
+                                      "--read-count", str(k), *more)
+                    quota, listed = scrape_quota(p.stdout)
+                    self.assertIn("parts\t%d\t%d\t" % (k, nparts), p.stdout)
+                    self.assertLessEqual(len(listed), bound)
+                    self.assertGreater(len(listed), 0)
+                    seen += listed
+                    merged.update(quota)
+                self.assertEqual(sorted(seen), slow_users)   # each exactly once
+                self.assertEqual(merged, slow)
+
+    def test_max_users_not_reached_reads_everyone(self):
+        slow, slow_users, _ = self.slow_path()
+        p, _ = self.query("scrape", "--no-stats", "--no-who", "--users-mask", "*",
+                          "--max-users", str(len(slow_users)))
+        quota, listed = scrape_quota(p.stdout)
+        self.assertNotIn("parts\t", p.stdout)
+        self.assertEqual(sorted(listed), slow_users)
+        self.assertEqual(quota, slow)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -43,6 +43,9 @@ extern plugin_shutdown_cb stub_shutdown_cb;
 extern cdtime_t stub_interval; /* what plugin_get_interval() returns */
 extern cdtime_t stub_now;      /* what cdtime() returns */
 extern bool stub_echo_logs;    /* print log lines to stderr too */
+/* Set to a function to see each value instead of keeping it (benchmarks:
+ * memory that does not grow with the values; stub_nvalues still counts). */
+extern void (*stub_value_sink)(const value_list_t *vl);
 
 /* Frees every capture; reads are freed with their free function, as
  * collectd does on shutdown. Resets interval (10 s) and time. */

@@ -1,6 +1,8 @@
 /* Helpers of the plugin tests: see plugin_test_util.h. */
 #include "plugin_test_util.h"
 
+#include "doveadm/collector.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -136,6 +138,12 @@ static void ok_step(dva_scrape_step *step)
     dva_error_clear(&step->error);
 }
 
+static void ok_user_step(dva_user_step *step)
+{
+    step->attempted = true;
+    step->error.code = DVA_OK;
+}
+
 void tu_result_stats(dva_scrape_result *r, const char *capture)
 {
     dva_error err;
@@ -170,11 +178,16 @@ dva_scrape_user *tu_result_user(dva_scrape_result *r, const char *name)
 void tu_user_quota(dva_scrape_user *u, const char *capture)
 {
     dva_error err;
-    ok_step(&u->quota_step);
+    ok_user_step(&u->quota_step);
     if (capture == NULL)
         return;
-    tu_parse_capture(capture, DVA_QUOTA_NCOLS, &u->quota_reply);
-    if (dva_quota_decode(&u->quota_reply, u->name, &u->quota, &err) < 0)
+    if (u->quota_reply == NULL) {
+        u->quota_reply = malloc(sizeof(*u->quota_reply));
+        assert_non_null(u->quota_reply);
+        dva_reply_init(u->quota_reply);
+    }
+    tu_parse_capture(capture, DVA_QUOTA_NCOLS, u->quota_reply);
+    if (dva_quota_decode(u->quota_reply, u->name, &u->quota, &err) < 0)
         fail_msg("%s: %s", capture, err.message);
 }
 
@@ -183,6 +196,13 @@ void tu_fail_step(dva_scrape_step *step, dva_errcode code, const char *message)
     step->attempted = true;
     step->error.code = code;
     snprintf(step->error.message, sizeof(step->error.message), "%s", message);
+}
+
+void tu_fail_user_step(dva_user_step *step, dva_errcode code, const char *message)
+{
+    dva_error err = {.code = code};
+    snprintf(err.message, sizeof(err.message), "%s", message);
+    dva_user_step_fail(step, &err);
 }
 
 void tu_user_mailbox(dva_scrape_user *u, const char *capture)
@@ -194,7 +214,7 @@ void tu_user_mailbox(dva_scrape_user *u, const char *capture)
     assert_non_null(u->mailbox_replies);
     assert_non_null(u->mailboxes);
     memset(&u->mailboxes[m], 0, sizeof(u->mailboxes[m]));
-    ok_step(&u->mailbox_step);
+    ok_user_step(&u->mailbox_step);
     tu_parse_capture(capture, 2 + 3, &u->mailbox_replies[m]);
     if (dva_mailbox_decode(&u->mailbox_replies[m], 3, u->name, &u->mailboxes[m], &err) <
         0)
@@ -204,7 +224,7 @@ void tu_user_mailbox(dva_scrape_user *u, const char *capture)
 void tu_user_quota_row(dva_scrape_user *u, const char *root, dva_quota_type type,
                        uint64_t value, uint64_t limit, uint64_t percent)
 {
-    ok_step(&u->quota_step);
+    ok_user_step(&u->quota_step);
     dva_quota_free(&u->quota);
     u->quota.rows = calloc(1, sizeof(dva_quota_row));
     assert_non_null(u->quota.rows);

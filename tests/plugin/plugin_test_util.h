@@ -40,6 +40,8 @@ dva_scrape_user *tu_result_user(dva_scrape_result *r, const char *name);
 void tu_user_quota(dva_scrape_user *u, const char *capture);
 /* A failed step. */
 void tu_fail_step(dva_scrape_step *step, dva_errcode code, const char *message);
+/* The same for a user's step. */
+void tu_fail_user_step(dva_user_step *step, dva_errcode code, const char *message);
 /* Adds the user's mailbox status for one more mask, from capture
  * (fields messages unseen vsize). */
 void tu_user_mailbox(dva_scrape_user *u, const char *capture);

@@ -82,7 +82,7 @@ static void read_down(fixture *f, const char *why)
     tu_fail_step(&r.stats_step, DVA_ERR_CONNECT, why);
     tu_fail_step(&r.who_step, DVA_ERR_CONNECT, why);
     dva_scrape_user *u = tu_result_user(&r, "bob@example.com");
-    tu_fail_step(&u->quota_step, DVA_ERR_CONNECT, why);
+    tu_fail_user_step(&u->quota_step, DVA_ERR_CONNECT, why);
     run(f, &r);
 }
 
@@ -196,7 +196,8 @@ static void test_user_quota_failure_streak(void **state)
         dva_scrape_result r;
         tu_result_init(&r);
         dva_scrape_user *d = tu_result_user(&r, "dave@example.com");
-        tu_fail_step(&d->quota_step, DVA_ERR_COMMAND, "quota get failed: TEMPFAIL");
+        tu_fail_user_step(&d->quota_step, DVA_ERR_COMMAND,
+                          "quota get failed: TEMPFAIL");
         /* bob is still reported: he crosses the warning level meanwhile */
         tu_user_quota(tu_result_user(&r, "bob@example.com"), "quota_bob.bin");
         run(f, &r);
@@ -221,7 +222,7 @@ static void test_user_failure_reason_full_stop(void **state)
     dva_scrape_result r;
     tu_result_init(&r);
     dva_scrape_user *u = tu_result_user(&r, "carol@example.com");
-    tu_fail_step(&u->quota_step, DVA_ERR_DECODE, "Row 1 is for another user.");
+    tu_fail_user_step(&u->quota_step, DVA_ERR_DECODE, "Row 1 is for another user.");
     run(f, &r);
     assert_int_equal(stub_count_logs(LOG_WARNING, "another user; the other users are"),
                      1);

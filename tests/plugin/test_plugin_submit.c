@@ -251,6 +251,74 @@ static void test_percent_clamped(void **state)
     expect_gauge("bytes", "erin@example.org-User_quota-used", 150 * 1024.0);
 }
 
+/* Four users of two domains (alice, bob, carol of example.com; erin of
+ * example.org), as the captures give them, plus one without a domain. */
+static void series_users(fixture *f, dva_quota_series mode, size_t top)
+{
+    dvp_series_free(&f->submit.series);
+    dvp_series_init(&f->submit.series, mode, top, 90);
+    tu_user_quota(tu_result_user(&f->result, "alice@example.com"), "quota_alice.bin");
+    tu_user_quota(tu_result_user(&f->result, "bob@example.com"), "quota_bob.bin");
+    tu_user_quota(tu_result_user(&f->result, "carol@example.com"), "quota_carol.bin");
+    dva_scrape_user *erin = tu_result_user(&f->result, "erin@example.org");
+    tu_user_quota_row(erin, "User quota", DVA_QUOTA_STORAGE, 150, 100, 150);
+    dva_scrape_user *root = tu_result_user(&f->result, "root");
+    tu_user_quota_row(root, "User quota", DVA_QUOTA_STORAGE, 95, 100, 95);
+}
+
+static void test_series_domain(void **state)
+{
+    fixture *f = *state;
+    series_users(f, DVA_QUOTA_SERIES_DOMAIN, 0);
+    /* example.com: 5 a resource; example.org and "_": storage only, 5 each */
+    assert_int_equal(run(f), 2 + 10 + 5 + 5);
+    expect_gauge("count", "@example.com-User_quota-storage_users", 3);
+    expect_gauge("count", "@example.com-User_quota-storage_warning", 1); /* bob 93% */
+    expect_gauge("bytes", "@example.com-User_quota-used", (29 + 93 + 7) * 1024.0);
+    expect_gauge("bytes", "@example.com-User_quota-limit", (10240 + 100) * 1024.0);
+    expect_gauge("percent", "@example.com-User_quota-storage", 93);
+    expect_gauge("count", "@example.com-User_quota-messages_users", 3);
+    expect_gauge("count", "@example.com-User_quota-messages_warning", 0);
+    expect_gauge("email_count", "@example.com-User_quota-used", 6 + 20 + 3);
+    expect_gauge("email_count", "@example.com-User_quota-limit", 1000 + 1000);
+    expect_gauge("percent", "@example.com-User_quota-messages", 2);
+    expect_gauge("percent", "@example.org-User_quota-storage", 100); /* clamped */
+    expect_gauge("count", "@example.org-User_quota-storage_warning", 1);
+    expect_gauge("count", "@_-User_quota-storage_users", 1);
+    expect_none("count", "@example.org-User_quota-messages_users");
+    assert_false(stub_anywhere("alice"));
+    expect_identifiers("");
+    /* A second read: the same values, nothing carried over. */
+    stub_clear_captures();
+    assert_int_equal(run(f), 2 + 10 + 5 + 5);
+    expect_gauge("count", "@example.com-User_quota-storage_users", 3);
+}
+
+static void test_series_top(void **state)
+{
+    fixture *f = *state;
+    series_users(f, DVA_QUOTA_SERIES_TOP, 2);
+    /* erin (150%) and root (95%): 3 values each */
+    assert_int_equal(run(f), 2 + 3 + 3);
+    expect_gauge("percent", "erin@example.org-User_quota-storage", 100);
+    expect_gauge("bytes", "root-User_quota-used", 95 * 1024.0);
+    assert_false(stub_anywhere("bob"));
+    expect_identifiers("");
+    stub_clear_captures();
+    dvp_series_free(&f->submit.series);
+    dvp_series_init(&f->submit.series, DVA_QUOTA_SERIES_TOP, 3, 90);
+    assert_int_equal(run(f), 2 + 3 + 3 + 6); /* bob (93%) too */
+    expect_gauge("bytes", "bob@example.com-User_quota-used", 93 * 1024.0);
+    assert_false(stub_anywhere("alice"));
+}
+
+static void test_series_none(void **state)
+{
+    fixture *f = *state;
+    series_users(f, DVA_QUOTA_SERIES_NONE, 0);
+    assert_int_equal(run(f), 2);
+}
+
 static void test_failed_steps_dispatch_nothing(void **state)
 {
     fixture *f = *state;
@@ -261,9 +329,9 @@ static void test_failed_steps_dispatch_nothing(void **state)
     tu_fail_step(&f->result.who_step, DVA_ERR_TIMEOUT, "timed out");
     dva_scrape_user *u = tu_result_user(&f->result, "alice@example.com");
     tu_user_quota(u, "quota_alice.bin");
-    tu_fail_step(&u->quota_step, DVA_ERR_CLOSED, "closed");
+    tu_fail_user_step(&u->quota_step, DVA_ERR_CLOSED, "closed");
     tu_user_mailbox(u, "mailbox_status_alice.bin");
-    tu_fail_step(&u->mailbox_step, DVA_ERR_TIMEOUT, "timed out");
+    tu_fail_user_step(&u->mailbox_step, DVA_ERR_TIMEOUT, "timed out");
     /* Never attempted: nothing either. */
     dva_scrape_user *b = tu_result_user(&f->result, "bob@example.com");
     tu_user_quota(b, "quota_bob.bin");
@@ -413,6 +481,9 @@ int main(void)
                                         tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_quota_error_rows_skipped, setup,
                                         tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_series_domain, setup, tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_series_top, setup, tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_series_none, setup, tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_percent_clamped, setup,
                                         tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_failed_steps_dispatch_nothing, setup,

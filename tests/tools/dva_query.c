@@ -36,7 +36,10 @@
  *                          the plan's; --top/--sort apply to --oldstats);
  *                          with --scan-dir (server-side quota scan) a line
  *                          scan\tSCANS\tok|failed; --slice K N reads only
- *                          the users of slice K of N (QuotaInterval)
+ *                          the users of slice K of N (QuotaInterval);
+ *                          --max-users N [--read-count C] bounds the listed
+ *                          users (MaxUsers): a line parts\tPART\tPARTS\t
+ *                          LISTED\tDROPPED when the bound split them
  *   pipeline CMD [ARGS] [-- CMD [ARGS]]...
  *                          the commands above (but scrape) as requests on ONE
  *                          connection, in order: shows what the library refuses
@@ -600,6 +603,10 @@ static void run_scrape(const target *t, int argc, char **argv)
             plan.user_slices = (unsigned)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
             plan.connections = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--max-users") == 0 && i + 1 < argc)
+            plan.max_users = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--read-count") == 0 && i + 1 < argc)
+            plan.read_count = (uint64_t)strtoull(argv[++i], NULL, 10);
         else
             usage("bad scrape option \"%s\"", argv[i]);
     }
@@ -634,12 +641,18 @@ static void run_scrape(const target *t, int argc, char **argv)
             printf("scan\t%zu\t%s\n", r.nscans,
                    r.scan_step.error.code == DVA_OK ? "ok" : "failed");
         step_failed(&r.scan_step.error, down);
+        if (r.user_parts > 1 || r.users_dropped > 0)
+            printf("parts\t%u\t%u\t%zu\t%zu\n", r.user_part, r.user_parts,
+                   r.listed_users, r.users_dropped);
         for (size_t i = 0; i < r.nusers; i++) {
             const dva_scrape_user *u = &r.users[i];
             printf("users\t%s\n", u->name);
-            if (!step_failed(&u->quota_step.error, down))
+            dva_error qe, me;
+            dva_user_step_error(&u->quota_step, &qe);
+            dva_user_step_error(&u->mailbox_step, &me);
+            if (!step_failed(&qe, down))
                 print_quota(&u->quota);
-            step_failed(&u->mailbox_step.error, down);
+            step_failed(&me, down);
             for (size_t m = 0; m < u->nmailbox_masks; m++)
                 print_mailboxes(&u->mailboxes[m]);
         }

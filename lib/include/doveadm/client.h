@@ -107,8 +107,9 @@ bool dva_client_expire(dva_client *client, uint64_t now_ms);
 
 dva_state dva_client_state(const dva_client *client);
 bool dva_client_authenticated(const dva_client *client);
-size_t dva_client_pending(const dva_client *client);  /* requests not yet returned */
-uint64_t dva_client_served(const dva_client *client); /* replies completed */
+size_t dva_client_pending(const dva_client *client);    /* requests not yet returned */
+uint64_t dva_client_served(const dva_client *client);   /* replies completed */
+uint64_t dva_client_received(const dva_client *client); /* bytes read */
 /* Why the connection closed (DVA_OK while open). */
 const dva_error *dva_client_error(const dva_client *client);
 

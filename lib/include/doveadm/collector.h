@@ -115,5 +115,10 @@ void dva_step_fail(dva_scrape_step *step, const dva_error *err);
 void dva_step_unsupported(dva_scrape_step *step, const char *why);
 void dva_step_decode_failed(dva_scrape_step *step, const dva_error *err,
                             const char *where, const char *command, const char *user);
+/* The same for a user's step (its text allocated here). */
+void dva_user_step_fail(dva_user_step *step, const dva_error *err);
+void dva_user_step_decode_failed(dva_user_step *step, const dva_error *err,
+                                 const char *where, const char *command,
+                                 const char *user);
 
 #endif

@@ -42,6 +42,9 @@
 
 typedef struct dva_collector dva_collector; /* collector.h */
 
+/* At most this many parts of the users past dva_scrape_plan.max_users. */
+#define DVA_MAX_USER_PARTS 50
+
 typedef struct {
     /* Where: a UNIX socket path, or host and port (TCP). */
     const char *socket_path;
@@ -89,12 +92,20 @@ typedef struct {
      * once, whatever order or list the server gives. 0 or 1: every user. */
     unsigned user_slices;
     unsigned user_slice;
+    /* Reads made before this one (the caller counts them): picks the part
+     * of the users a read keeps past max_users. */
+    uint64_t read_count;
 
     unsigned connections; /* parallel mail connections; 0: 2 */
     uint64_t timeout_ms;  /* the whole read */
-    size_t max_users;     /* bound on users per read; 0: 100000 */
-    dva_limits limits;    /* per reply; zero fields: defaults */
-    dva_log_fn *log;      /* optional */
+    /* Bound on the listed users one read keeps; 0: no bound. A read whose
+     * lists hold more splits them into parts by a hash of the name (apart
+     * from user_slices' hash), at most max_users each, and keeps part
+     * (read_count / user_slices) % parts: every listed user is read once in
+     * `parts` reads (result->user_parts). Configured users are always read. */
+    size_t max_users;
+    dva_limits limits; /* per reply; zero fields: defaults */
+    dva_log_fn *log;   /* optional */
     void *log_ctx;
 
     /* AUTO: the 2.3 commands (2.4 understands them too). */
@@ -136,13 +147,29 @@ typedef struct {
     dva_oldstats stats; /* rows point into reply; top-N applied */
 } dva_scrape_oldstats;
 
+/* A user's step (quota, mailbox status): as dva_scrape_step, but the text
+ * of its error is allocated only when it fails: a read may hold 100,000
+ * users, and a dva_error holds its text inline. */
+typedef struct {
+    dva_errcode code;
+    char *message; /* NULL while code is DVA_OK (or out of memory) */
+} dva_user_error;
+
+typedef struct {
+    bool attempted;
+    dva_user_error error;
+} dva_user_step;
+
+/* The step's error as a dva_error: its code and text ("" when none). */
+void dva_user_step_error(const dva_user_step *step, dva_error *out);
+
 typedef struct {
     char *name;
-    dva_scrape_step quota_step;
-    dva_reply quota_reply;
-    dva_quota quota;   /* rows point into quota_reply, or into a scan's */
-    bool quota_shared; /* quota.rows belong to result->scan_quota */
-    dva_scrape_step mailbox_step;
+    dva_user_step quota_step;
+    dva_reply *quota_reply; /* of a request of its own; NULL: none */
+    dva_quota quota;        /* rows point into quota_reply, or into a scan's */
+    bool quota_shared;      /* quota.rows belong to result->scan_quota */
+    dva_user_step mailbox_step;
     dva_reply *mailbox_replies; /* one per mailbox mask */
     dva_mailbox_status *mailboxes;
     size_t nmailbox_masks;
@@ -181,6 +208,14 @@ typedef struct {
     dva_scrape_step quota_all_step;
     dva_scrape_user *users; /* configured users, then resolved ones */
     size_t nusers;
+    /* With plan->max_users: the lists named listed_users users (not
+     * counted without a bound), and past the bound this
+     * read kept part user_part of user_parts (1: every user). Users that
+     * did not fit even so (a second list, or a part over the bound) are
+     * users_dropped. */
+    size_t listed_users;
+    unsigned user_parts, user_part;
+    size_t users_dropped;
 
     /* Server-side quota scans (plan->scan_dir): one reply per scan.
      * scan_step fails when a scan could not be used (its users were then

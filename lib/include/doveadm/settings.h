@@ -28,6 +28,18 @@ typedef enum {
     DVA_LAYOUT_CLASSIC, /* the user, root and field in the type instance */
     DVA_LAYOUT_LABELS,  /* the user (or old-stats key) alone in it */
 } dva_identifier_layout;
+/* QuotaSeries: which quota values go out (notifications are per user in
+ * every case). */
+typedef enum {
+    DVA_QUOTA_SERIES_USER = 0, /* "user": each user's values (the default) */
+    DVA_QUOTA_SERIES_DOMAIN,   /* "domain": a summary per domain */
+    DVA_QUOTA_SERIES_TOP,      /* "top N": the N users of highest percent */
+    DVA_QUOTA_SERIES_NONE,     /* "none" */
+} dva_quota_series;
+
+/* "user", "domain", "top N" (N from 1 to 100000) or "none", any letter
+ * case; *top gets N. False when value is none of them. */
+bool dva_quota_series_parse(const char *value, dva_quota_series *series, size_t *top);
 
 typedef struct {
     char *name;        /* the instance name */
@@ -65,11 +77,14 @@ typedef struct {
     bool oldstats[DVA_OLDSTATS_NSCOPES]; /* OldStats scopes */
     char **oldstats_columns;             /* OldStatsColumns; none: defaults */
     size_t noldstats_columns;
-    char *oldstats_sort_by; /* OldStatsSortBy */
-    size_t oldstats_top;    /* OldStatsTop; 0: every row */
-    bool quota_scan;        /* QuotaScan: server-side scan over a Socket */
-    char *quota_scan_dir;   /* QuotaScanDir: where its private directory goes */
-    double quota_interval;  /* QuotaInterval, seconds; 0: every read */
+    char *oldstats_sort_by;        /* OldStatsSortBy */
+    size_t oldstats_top;           /* OldStatsTop; 0: every row */
+    bool quota_scan;               /* QuotaScan: server-side scan over a Socket */
+    char *quota_scan_dir;          /* QuotaScanDir: where its private directory goes */
+    double quota_interval;         /* QuotaInterval, seconds; 0: every read */
+    size_t max_users;              /* MaxUsers; 0: no bound */
+    dva_quota_series quota_series; /* QuotaSeries */
+    size_t quota_series_top;       /* its N, with DVA_QUOTA_SERIES_TOP */
 } dva_settings;
 
 typedef struct dva_config dva_config;

@@ -57,15 +57,15 @@ static void answer(dva_read *r, const dva_job *j, const char *where)
     u->mailbox_step.attempted = true;
     if (dva_mailbox_decode(&u->mailbox_replies[j->arg], nfields, u->name,
                            &u->mailboxes[j->arg], &err) < 0) {
-        dva_step_decode_failed(&u->mailbox_step, &err, where, "mailbox status",
-                               u->name);
+        dva_user_step_decode_failed(&u->mailbox_step, &err, where, "mailbox status",
+                                    u->name);
         dva_read_doubt_generation(r);
     }
 }
 
 static void fail(dva_read *r, const dva_job *j, const dva_error *err)
 {
-    dva_step_fail(&dva_read_result(r)->users[j->user].mailbox_step, err);
+    dva_user_step_fail(&dva_read_result(r)->users[j->user].mailbox_step, err);
 }
 
 const dva_collector dva_collect_mailbox = {

@@ -2,6 +2,8 @@
  * per-user form of the generation (PROTOCOL.md 6.7): NAMED rows must name
  * the request's user, PLAIN rows are credited to it. Users read by a
  * server-side scan or by 2.4's all-user request get no request here. */
+#include <stdlib.h>
+
 #include "read.h"
 
 static bool enabled(const dva_read *r)
@@ -30,17 +32,24 @@ static void answer(dva_read *r, const dva_job *j, const char *where)
 {
     dva_scrape_user *u = &dva_read_result(r)->users[j->user];
     dva_error err;
-    dva_read_take_reply(r, &u->quota_reply);
     u->quota_step.attempted = true;
-    if (dva_quota_decode(&u->quota_reply, u->name, &u->quota, &err) < 0) {
-        dva_step_decode_failed(&u->quota_step, &err, where, "quota get", u->name);
+    if (u->quota_reply == NULL && (u->quota_reply = malloc(sizeof(dva_reply))) != NULL)
+        dva_reply_init(u->quota_reply);
+    if (u->quota_reply == NULL) {
+        dva_fail(&err, DVA_ERR_NOMEM, "out of memory");
+        dva_user_step_fail(&u->quota_step, &err);
+        return;
+    }
+    dva_read_take_reply(r, u->quota_reply);
+    if (dva_quota_decode(u->quota_reply, u->name, &u->quota, &err) < 0) {
+        dva_user_step_decode_failed(&u->quota_step, &err, where, "quota get", u->name);
         dva_read_doubt_generation(r);
     }
 }
 
 static void fail(dva_read *r, const dva_job *j, const dva_error *err)
 {
-    dva_step_fail(&dva_read_result(r)->users[j->user].quota_step, err);
+    dva_user_step_fail(&dva_read_result(r)->users[j->user].quota_step, err);
 }
 
 const dva_collector dva_collect_quota = {

@@ -25,11 +25,38 @@ static void credit(dva_scrape_user *user, const dva_quota_row *rows, size_t n)
     user->quota_step.attempted = true;
     user->quota.rows = calloc(n, sizeof(dva_quota_row));
     if (user->quota.rows == NULL) {
-        dva_fail(&user->quota_step.error, DVA_ERR_NOMEM, "out of memory");
+        dva_error err;
+        dva_fail(&err, DVA_ERR_NOMEM, "out of memory");
+        dva_user_step_fail(&user->quota_step, &err);
         return;
     }
     memcpy(user->quota.rows, rows, n * sizeof(dva_quota_row));
     user->quota.nrows = n;
+}
+
+/* The end of the run of rows of the user of row i. */
+static size_t run_end(const dva_quota *all, size_t i)
+{
+    size_t end = i + 1;
+    while (end < all->nrows && strcmp(all->rows[end].user, all->rows[i].user) == 0)
+        end++;
+    return end;
+}
+
+/* The users of the reply, one name per run, against max_users. */
+static void bound(dva_read *r, const dva_quota *all)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < all->nrows; i = run_end(all, i))
+        n++;
+    const char **names = malloc((n > 0 ? n : 1) * sizeof(*names));
+    if (names == NULL)
+        return; /* the bound in dva_read_new_user() holds still */
+    n = 0;
+    for (size_t i = 0; i < all->nrows; i = run_end(all, i))
+        names[n++] = all->rows[i].user;
+    dva_read_bound_users(r, names, n);
+    free(names);
 }
 
 /* False, with why, when the reply lists nobody: it does not decode, or
@@ -52,14 +79,13 @@ static bool list_users(dva_read *r, const char *where, dva_error *why)
     }
     res->users_step.attempted = true;
     size_t first_new = res->nusers;
+    bound(r, &all);
     /* The server prints each user's rows together: one run per user. A
      * run of a user known already (configured, or a second run of one
      * seen in this reply) is skipped. O(rows). */
     for (size_t i = 0, end; i < all.nrows; i = end) {
         const char *name = all.rows[i].user;
-        for (end = i + 1; end < all.nrows && strcmp(all.rows[end].user, name) == 0;
-             end++)
-            ;
+        end = run_end(&all, i);
         if (dva_read_knows_user(r, name))
             continue;
         long u = dva_read_new_user(r, name);

@@ -59,11 +59,11 @@ static void fallback_chunk(dva_read *r, size_t c)
     if (late)
         dva_fail(&err, DVA_ERR_TIMEOUT, "the read's time was over");
     for (size_t i = 0; i < ch->nusers; i++) {
-        dva_scrape_step *step = &dva_read_result(r)->users[ch->users[i]].quota_step;
+        dva_user_step *step = &dva_read_result(r)->users[ch->users[i]].quota_step;
         if (step->attempted)
             continue;
         if (late)
-            dva_step_fail(step, &err);
+            dva_user_step_fail(step, &err);
         else
             read_alone(r, ch->users[i]);
     }
@@ -196,7 +196,7 @@ static int credit(dva_read *r, size_t c, dva_error *err)
             dva_error why;
             dva_fail(&why, DVA_ERR_COMMAND,
                      "'quota get' for %s failed in the quota scan: TEMPFAIL", u->name);
-            dva_step_fail(&u->quota_step, &why);
+            dva_user_step_fail(&u->quota_step, &why);
             continue;
         }
         u->quota = q;
@@ -238,7 +238,7 @@ static void fail(dva_read *r, const dva_job *j, const dva_error *err)
 {
     const chunk *ch = &chunks(r)[j->arg];
     for (size_t i = 0; i < ch->nusers; i++)
-        dva_step_fail(&dva_read_result(r)->users[ch->users[i]].quota_step, err);
+        dva_user_step_fail(&dva_read_result(r)->users[ch->users[i]].quota_step, err);
 }
 
 /* The files are removed before the read returns. */

@@ -3,6 +3,7 @@
  * to the read (and its per-user requests queued). Where the generation
  * table says `quota get -A` lists every user (2.4), the mask "*" is read
  * with that one request instead (collect_quota_all.c). */
+#include <stdint.h>
 #include <string.h>
 
 #include "doveadm/userlist.h"
@@ -54,11 +55,13 @@ static void answer(dva_read *r, const dva_job *j, const char *where)
     dva_userlist list = {0};
     dva_error err;
     res->users_step.attempted = true;
-    if (dva_userlist_decode(&dva_read_outcome(r)->reply, r->max_users, &list, &err) <
-        0) {
+    /* No bound here but the reply's size (dva_limits): past max_users the
+     * read keeps a part of the users (dva_read_bound_users()). */
+    if (dva_userlist_decode(&dva_read_outcome(r)->reply, SIZE_MAX, &list, &err) < 0) {
         dva_step_decode_failed(&res->users_step, &err, where, "user", NULL);
         return;
     }
+    dva_read_bound_users(r, (const char *const *)list.users, list.nusers);
     for (size_t i = 0; i < list.nusers; i++)
         dva_read_add_user(r, list.users[i]);
     dva_userlist_free(&list);

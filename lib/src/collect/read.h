@@ -36,7 +36,8 @@ struct dva_read {
     void **state;         /* one slot per collector */
     dva_tls_context *tls; /* NULL: plain */
     uint64_t deadline;
-    size_t max_users;
+    size_t max_users;         /* SIZE_MAX: no bound */
+    uint64_t users_part_seed; /* read_count / user_slices */
     unsigned mail_connections;
     size_t max_conns_opened;
 
@@ -73,6 +74,10 @@ void dva_read_queue_mail(dva_read *r, size_t index);
 
 /* read_users.c: the users of the read and its phases after the probe. */
 long dva_read_new_user(dva_read *r, const char *name);
+/* Before the names of one user list are added (n of them, duplicates and
+ * known users included): past max_users, splits the users into parts and
+ * keeps one (see dva_scrape_plan.max_users). */
+void dva_read_bound_users(dva_read *r, const char *const *names, size_t n);
 void dva_read_announce_user(dva_read *r, size_t user);
 bool dva_read_knows_user(const dva_read *r, const char *name);
 /* The lists of users, the configured users' requests, then the ALL_USERS

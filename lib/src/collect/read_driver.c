@@ -4,15 +4,22 @@
  * every outcome goes back to the collector that asked (handle_outcome). */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "doveadm/clock.h"
 #include "read.h"
 
 #define DEFAULT_CONNECTIONS 2
 #define MAX_CONNECTIONS 64
-#define DEFAULT_MAX_USERS 100000
+/* Pacing the wake-ups of a long reply: after PACE_AFTER bytes on one
+ * connection, a wake-up that read less than PACE_BYTES waits PACE_MS
+ * before the next poll. */
+#define PACE_AFTER ((uint64_t)4 << 10)
+#define PACE_BYTES ((uint64_t)16 << 10)
+#define PACE_MS 3
 
 const dva_scrape_plan *dva_read_plan(const dva_read *r)
 {
@@ -122,14 +129,57 @@ static void expire_all(dva_read *r, uint64_t now)
             dva_read_free_conn(&r->conns[i]);
 }
 
+/* Polls the connections with something to wait for; marks quiet[i] the
+ * ones polled that have no event (they are not drained: a receive would
+ * only meet EAGAIN). Returns false on a poll() failure. */
+static bool wait_events(dva_read *r, struct pollfd *fds, size_t *owners, bool *quiet,
+                        uint64_t now)
+{
+    size_t nfds = 0;
+    for (size_t i = 0; i < r->nconns; i++) {
+        dva_read_conn *cn = &r->conns[i];
+        quiet[i] = false;
+        if (cn->client == NULL)
+            continue;
+        short want = dva_client_events(cn->client), ev = 0;
+        int fd = dva_transport_poll_fd(cn->transport, want, &ev);
+        if (fd < 0 || ev == 0)
+            continue;
+        fds[nfds] = (struct pollfd){.fd = fd, .events = ev};
+        owners[nfds++] = i;
+    }
+    uint64_t wait = r->deadline - now;
+    int n = poll(fds, nfds, wait > 60000 ? 60000 : (int)wait);
+    if (n < 0)
+        return errno == EINTR;
+    for (size_t k = 0; k < nfds; k++)
+        quiet[owners[k]] = fds[k].revents == 0;
+    return true;
+}
+
 static void run_loop(dva_read *r)
 {
     struct pollfd *fds = NULL;
     size_t *owners = NULL, cap = 0;
+    bool *quiet = NULL;
 
     for (;;) {
-        for (size_t i = 0; i < r->nconns; i++)
+        uint64_t most = 0; /* bytes, the most one connection got */
+        bool streaming = false;
+        /* Connections opened meanwhile (index >= cap) were not polled. */
+        for (size_t i = 0; i < r->nconns; i++) {
+            if (i < cap && quiet != NULL && quiet[i])
+                continue;
+            uint64_t before = r->conns[i].client != NULL
+                                  ? dva_client_received(r->conns[i].client)
+                                  : 0;
             drain(r, i);
+            if (r->conns[i].client == NULL)
+                continue;
+            uint64_t after = dva_client_received(r->conns[i].client);
+            most = after - before > most ? after - before : most;
+            streaming = streaming || (after > before && after >= PACE_AFTER);
+        }
         if (!any_open(r))
             break;
         uint64_t now = dva_now_ms();
@@ -137,36 +187,34 @@ static void run_loop(dva_read *r)
             expire_all(r, now);
             break;
         }
+        if (streaming && most < PACE_BYTES && now + PACE_MS < r->deadline) {
+            /* A long reply trickles in (a scan, all-user rows, many users'
+             * replies): let it gather, so that one wake-up reads many
+             * users' rows instead of one (at most PACE_MS later). */
+            struct timespec ts = {0, PACE_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         if (r->nconns > cap) {
-            cap = r->nconns;
-            struct pollfd *f = realloc(fds, cap * sizeof(*fds));
-            size_t *o = realloc(owners, cap * sizeof(*owners));
+            size_t n = r->nconns;
+            struct pollfd *f = realloc(fds, n * sizeof(*fds));
             if (f != NULL)
                 fds = f;
+            size_t *o = realloc(owners, n * sizeof(*owners));
             if (o != NULL)
                 owners = o;
-            if (f == NULL || o == NULL)
+            bool *q = realloc(quiet, n * sizeof(*quiet));
+            if (q != NULL)
+                quiet = q;
+            if (f == NULL || o == NULL || q == NULL)
                 break;
+            cap = n;
         }
-        size_t nfds = 0;
-        for (size_t i = 0; i < r->nconns; i++) {
-            dva_read_conn *cn = &r->conns[i];
-            if (cn->client == NULL)
-                continue;
-            short want = dva_client_events(cn->client), ev = 0;
-            int fd = dva_transport_poll_fd(cn->transport, want, &ev);
-            if (fd < 0 || ev == 0)
-                continue;
-            fds[nfds] = (struct pollfd){.fd = fd, .events = ev};
-            owners[nfds++] = i;
-        }
-        uint64_t wait = r->deadline - now;
-        int n = poll(fds, nfds, wait > 60000 ? 60000 : (int)wait);
-        if (n < 0 && errno != EINTR)
+        if (!wait_events(r, fds, owners, quiet, now))
             break;
     }
     free(fds);
     free(owners);
+    free(quiet);
     for (size_t i = 0; i < r->nconns; i++)
         if (r->conns[i].client != NULL)
             dva_read_free_conn(&r->conns[i]);
@@ -236,7 +284,9 @@ static void init_read(dva_read *r, const dva_scrape_plan *plan,
     while (r->collectors[r->ncollectors] != NULL)
         r->ncollectors++;
     r->deadline = start + plan->timeout_ms;
-    r->max_users = plan->max_users == 0 ? DEFAULT_MAX_USERS : plan->max_users;
+    r->max_users = plan->max_users == 0 ? SIZE_MAX : plan->max_users;
+    r->users_part_seed =
+        plan->read_count / (plan->user_slices > 1 ? plan->user_slices : 1);
     r->mail_connections =
         plan->connections == 0 ? DEFAULT_CONNECTIONS : plan->connections;
     r->gen = plan->generation;
@@ -279,6 +329,7 @@ int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
                    dva_error *err)
 {
     memset(result, 0, sizeof(*result));
+    result->user_parts = 1;
     uint64_t start = dva_now_ms();
     dva_read r;
     init_read(&r, plan, result, start);

@@ -116,4 +116,16 @@ void dva_read_explain(const dva_scrape_plan *plan, const dva_scrape_result *r,
             "users are listed with 'doveadm user' and read one request each, as on "
             "Dovecot 2.3",
             r->quota_all_step.error.message);
+    if (r->user_parts > 1)
+        say(notice, ctx, DVA_LOG_NOTICE, "max-users",
+            "the user lists name %zu users, more than MaxUsers %zu: each read takes "
+            "one of %u parts of them (by a hash of the name), so every user is read "
+            "once in %u reads and their values carry %u times the interval",
+            r->listed_users, plan->max_users, r->user_parts, r->user_parts,
+            r->user_parts);
+    if (r->users_dropped > 0)
+        say(notice, ctx, DVA_LOG_WARNING, "max-users-dropped",
+            "%zu users did not fit MaxUsers %zu in this read and are not read; raise "
+            "MaxUsers",
+            r->users_dropped, plan->max_users);
 }

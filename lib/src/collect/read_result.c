@@ -1,5 +1,6 @@
 /* What one read yields: the steps of its collectors, the replies they
  * keep (decoded rows point into them) and freeing it all. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,34 @@ void dva_step_decode_failed(dva_scrape_step *step, const dva_error *err,
         return;
     dva_fail(&step->error, err->code, "%s: the reply to '%s'%s%s: %s", where, command,
              user != NULL ? " for " : "", user != NULL ? user : "", err->message);
+}
+
+void dva_user_step_fail(dva_user_step *step, const dva_error *err)
+{
+    step->attempted = true;
+    free(step->error.message);
+    step->error.code = err->code;
+    step->error.message = err->code != DVA_OK ? strdup(err->message) : NULL;
+}
+
+void dva_user_step_decode_failed(dva_user_step *step, const dva_error *err,
+                                 const char *where, const char *command,
+                                 const char *user)
+{
+    if (step->error.code != DVA_OK)
+        return;
+    dva_scrape_step full = {0};
+    dva_step_decode_failed(&full, err, where, command, user);
+    bool attempted = step->attempted;
+    dva_user_step_fail(step, &full.error);
+    step->attempted = attempted;
+}
+
+void dva_user_step_error(const dva_user_step *step, dva_error *out)
+{
+    out->code = step->error.code;
+    snprintf(out->message, sizeof(out->message), "%s",
+             step->error.message != NULL ? step->error.message : "");
 }
 
 dva_result *dva_read_outcome(dva_read *r)
@@ -86,7 +115,11 @@ static void free_user(dva_scrape_user *u)
     free(u->name);
     if (!u->quota_shared)
         dva_quota_free(&u->quota);
-    dva_reply_free(&u->quota_reply);
+    if (u->quota_reply != NULL)
+        dva_reply_free(u->quota_reply);
+    free(u->quota_reply);
+    free(u->quota_step.error.message);
+    free(u->mailbox_step.error.message);
     for (size_t m = 0; m < u->nmailbox_masks; m++) {
         dva_mailbox_free(&u->mailboxes[m]);
         dva_reply_free(&u->mailbox_replies[m]);

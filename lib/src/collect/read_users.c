@@ -16,6 +16,76 @@ unsigned dva_scrape_user_slice(const char *user, unsigned slices)
     return (unsigned)(dva_hash_str(user) % slices);
 }
 
+/* A user's part past max_users: another hash than the slices' (their
+ * residues would go together), splitmix64's finaliser over it. */
+static uint64_t part_hash(const char *user)
+{
+    uint64_t h = dva_hash_str(user);
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
+static unsigned part_of(const char *user, unsigned parts)
+{
+    return (unsigned)(part_hash(user) % parts);
+}
+
+/* The fewest parts, from at least, with no part over budget users. */
+static unsigned fewest_parts(const uint64_t *hashes, size_t n, size_t budget,
+                             unsigned at_least)
+{
+    size_t *count = NULL;
+    for (unsigned parts = at_least; parts < DVA_MAX_USER_PARTS; parts++) {
+        size_t *c = realloc(count, parts * sizeof(*c));
+        if (c == NULL)
+            break;
+        count = c;
+        memset(count, 0, parts * sizeof(*count));
+        size_t most = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = ++count[hashes[i] % parts];
+            most = k > most ? k : most;
+        }
+        if (most <= budget) {
+            free(count);
+            return parts;
+        }
+    }
+    free(count);
+    return DVA_MAX_USER_PARTS; /* what does not fit is dropped */
+}
+
+void dva_read_bound_users(dva_read *r, const char *const *names, size_t n)
+{
+    const dva_scrape_plan *plan = r->plan;
+    dva_scrape_result *res = r->result;
+    if (r->max_users == SIZE_MAX)
+        return; /* no bound: nothing to count */
+    uint64_t *hashes = malloc((n > 0 ? n : 1) * sizeof(*hashes));
+    size_t m = 0;
+    if (hashes == NULL)
+        return; /* the bound in dva_read_new_user() holds still */
+    for (size_t i = 0; i < n; i++) {
+        if (plan->user_slices > 1 &&
+            dva_scrape_user_slice(names[i], plan->user_slices) != plan->user_slice)
+            continue;
+        if (!dva_strset_has(&r->user_set, names[i]))
+            hashes[m++] = part_hash(names[i]);
+    }
+    res->listed_users += m;
+    size_t budget = r->max_users > res->nusers ? r->max_users - res->nusers : 0;
+    if (res->user_parts <= 1 && m > budget && budget > 0) {
+        size_t least = (m + budget - 1) / budget;
+        unsigned parts = fewest_parts(hashes, m, budget,
+                                      least < DVA_MAX_USER_PARTS ? (unsigned)least
+                                                                 : DVA_MAX_USER_PARTS);
+        res->user_parts = parts;
+        res->user_part = (unsigned)(r->users_part_seed % parts);
+    }
+    free(hashes);
+}
+
 static void free_user(dva_scrape_user *u)
 {
     free(u->name);
@@ -32,10 +102,10 @@ long dva_read_new_user(dva_read *r, const char *name)
         return -1;
     if (dva_strset_has(&r->user_set, name))
         return -1;
+    if (res->user_parts > 1 && part_of(name, res->user_parts) != res->user_part)
+        return -1;
     if (res->nusers >= r->max_users) {
-        if (res->users_step.error.code == DVA_OK)
-            dva_fail(&res->users_step.error, DVA_ERR_LIMIT,
-                     "more than %zu users; the rest are not read", r->max_users);
+        res->users_dropped++;
         return -1;
     }
     dva_scrape_user *users =

@@ -166,6 +166,10 @@ int dva_config_finish(dva_config *c, dva_settings *s, dva_config_warn_fn *warn,
     s->quota_scan = cfg_getbool(cfg, "QuotaScan");
     s->quota_scan_dir = dup_opt(cfg, "QuotaScanDir");
     s->quota_interval = cfg_getfloat(cfg, "QuotaInterval");
+    s->max_users = (size_t)cfg_getint(cfg, "MaxUsers");
+    /* Checked when set; the default parses. */
+    (void)dva_quota_series_parse(cfg_getstr(cfg, "QuotaSeries"), &s->quota_series,
+                                 &s->quota_series_top);
     /* Both were checked when set; the defaults parse. */
     (void)dva_generation_parse(cfg_getstr(cfg, "DovecotVersion"), &s->generation);
     for (unsigned i = 0; i < cfg_size(cfg, "OldStats"); i++) {

@@ -22,6 +22,8 @@ typedef enum {
     KIND_SCOPE,      /* OldStats */
     KIND_TOP,        /* OldStatsTop */
     KIND_LAYOUT,     /* IdentifierLayout */
+    KIND_MAX_USERS,  /* MaxUsers */
+    KIND_SERIES,     /* QuotaSeries */
 } value_kind;
 
 typedef struct {
@@ -33,7 +35,7 @@ typedef struct {
 } option_doc;
 
 /* The options of the schema, in the order of its libconfuse table. */
-#define DVA_NOPTIONS 38
+#define DVA_NOPTIONS 40
 extern const option_doc dva_option_docs[DVA_NOPTIONS];
 
 struct dva_config {

@@ -14,6 +14,8 @@
 #define DEFAULT_CONNECTIONS 2
 #define DEFAULT_OLDSTATS_TOP 20
 #define MAX_OLDSTATS_TOP 100000
+#define MAX_MAX_USERS 100000000L
+#define MAX_SERIES_TOP 100000
 
 /* One row per option, in the order of cfg_opts below; its size is the
  * header's DVA_NOPTIONS (another count does not compile). */
@@ -58,6 +60,8 @@ const option_doc dva_option_docs[] = {
     {"CollectIndexer", KIND_BOOL, false, false, "CollectIndexer true"},
     {"CollectPenalty", KIND_BOOL, false, false, "CollectPenalty true"},
     {"ServiceNotifications", KIND_BOOL, false, false, "ServiceNotifications false"},
+    {"MaxUsers", KIND_MAX_USERS, false, false, "MaxUsers 200000"},
+    {"QuotaSeries", KIND_SERIES, false, false, "QuotaSeries \"domain\""},
 };
 
 static cfg_opt_t cfg_opts[] = {
@@ -99,6 +103,8 @@ static cfg_opt_t cfg_opts[] = {
     CFG_BOOL("CollectIndexer", cfg_false, CFGF_NONE),
     CFG_BOOL("CollectPenalty", cfg_false, CFGF_NONE),
     CFG_BOOL("ServiceNotifications", cfg_true, CFGF_NONE),
+    CFG_INT("MaxUsers", 0, CFGF_NONE),
+    CFG_STR("QuotaSeries", "user", CFGF_NONE),
     CFG_END(),
 };
 
@@ -231,6 +237,10 @@ static const char *expectation(value_kind kind)
         return "a whole number from 0 (every row) to 100000";
     case KIND_LAYOUT:
         return "\"classic\" or \"labels\"";
+    case KIND_MAX_USERS:
+        return "a whole number from 0 (no bound) to 100000000";
+    case KIND_SERIES:
+        return "\"user\", \"domain\", \"top N\" (N from 1 to 100000) or \"none\"";
     }
     return "a valid value";
 }
@@ -269,6 +279,32 @@ int dva_option_tls_mode(const char *value)
     if (strcasecmp(value, "tls") == 0)
         return DVA_TLS_IMMEDIATE;
     return -1;
+}
+
+bool dva_quota_series_parse(const char *value, dva_quota_series *series, size_t *top)
+{
+    static const char *const names[] = {"user", "domain", "top", "none"};
+    *top = 0;
+    if (value == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t len = strlen(names[i]);
+        if (strncasecmp(value, names[i], len) != 0)
+            continue;
+        *series = (dva_quota_series)i;
+        if (*series != DVA_QUOTA_SERIES_TOP)
+            return value[len] == '\0';
+        /* "top N": one space, then digits only */
+        const char *n = value + len;
+        if (*n++ != ' ' || *n < '1' || *n > '9' || strlen(n) > 6)
+            return false;
+        for (const char *d = n; *d != '\0'; d++)
+            if (*d < '0' || *d > '9')
+                return false;
+        *top = (size_t)strtoul(n, NULL, 10);
+        return *top <= MAX_SERIES_TOP;
+    }
+    return false;
 }
 
 /* Range checks that libconfuse's types do not express. */
@@ -317,6 +353,15 @@ static bool in_range(const dva_config *c, const option_doc *doc)
     }
     case KIND_LAYOUT:
         return dva_option_layout(cfg_getstr(cfg, doc->name)) >= 0;
+    case KIND_MAX_USERS: {
+        long v = cfg_getint(cfg, doc->name);
+        return v >= 0 && v <= MAX_MAX_USERS;
+    }
+    case KIND_SERIES: {
+        dva_quota_series series;
+        size_t top;
+        return dva_quota_series_parse(cfg_getstr(cfg, doc->name), &series, &top);
+    }
     }
     return false;
 }

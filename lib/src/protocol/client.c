@@ -195,3 +195,8 @@ const dva_error *dva_client_error(const dva_client *c)
 {
     return &c->error;
 }
+
+uint64_t dva_client_received(const dva_client *c)
+{
+    return c->received;
+}

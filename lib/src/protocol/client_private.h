@@ -38,6 +38,7 @@ struct dva_client {
     bool server_wide_sent;
     uint64_t requests_sent;
     uint64_t served;
+    uint64_t received; /* bytes read from the transport */
     uint64_t deadline_ms;
     dva_error error; /* why it closed */
     /* The request that error names (it broke on that one), if any. */

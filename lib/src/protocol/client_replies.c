@@ -66,6 +66,7 @@ static int fill_in(dva_client *c, bool *eof)
         return -1;
     }
     c->in_len = (size_t)n;
+    c->received += (uint64_t)n;
     return n > 0;
 }
 

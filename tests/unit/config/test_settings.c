@@ -358,6 +358,39 @@ static void test_quota_scan_options(void **state)
     dva_settings_free(&s);
 }
 
+static void test_max_users_and_quota_series(void **state)
+{
+    (void)state;
+    dva_settings s;
+    dva_error err;
+    const char *none[] = {NULL};
+    assert_int_equal(configure(&s, &err, none), 0);
+    assert_int_equal(s.max_users, 0); /* no bound */
+    assert_int_equal(s.quota_series, DVA_QUOTA_SERIES_USER);
+    dva_settings_free(&s);
+    const char *set[] = {"MaxUsers", "200000", "QuotaSeries", "Top 25", NULL};
+    assert_int_equal(configure(&s, &err, set), 0);
+    assert_int_equal(s.max_users, 200000);
+    assert_int_equal(s.quota_series, DVA_QUOTA_SERIES_TOP);
+    assert_int_equal(s.quota_series_top, 25);
+    dva_settings_free(&s);
+    const char *domain[] = {"QuotaSeries", "domain", NULL};
+    assert_int_equal(configure(&s, &err, domain), 0);
+    assert_int_equal(s.quota_series, DVA_QUOTA_SERIES_DOMAIN);
+    dva_settings_free(&s);
+    const char *neg[] = {"MaxUsers", "-1", NULL};
+    const char *neg_n[] = {"option MaxUsers", "\"-1\"", "0 (no bound)", NULL};
+    expect_error(neg, neg_n);
+    static const char *const bad[] = {"users",  "top",    "top 0",   "top 100001",
+                                      "top 5x", "top  5", "per-user"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *pairs[] = {"QuotaSeries", bad[i], NULL};
+        const char *needles[] = {"option QuotaSeries", bad[i], "\"top N\"",
+                                 "QuotaSeries \"domain\"", NULL};
+        expect_error(pairs, needles);
+    }
+}
+
 static void test_failure_below_warning(void **state)
 {
     (void)state;
@@ -401,6 +434,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_max_users_and_quota_series),
         cmocka_unit_test(test_every_option),
         cmocka_unit_test(test_names_ignore_case),
         cmocka_unit_test(test_unknown_option_suggests),
