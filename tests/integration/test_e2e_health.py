@@ -111,7 +111,10 @@ class TestHealthE2E(CollectdTestCase):
             def idle_cli():
                 out = {}
                 for r in self.cli("process", "status"):
-                    if r["name"] not in MOVING:
+                    # the 2.4.1 indexer left idle and came back between the
+                    # plugin's read and the CLI's under load (seen), so it is
+                    # not compared either
+                    if r["name"] not in MOVING and r["name"] != "indexer":
                         out[r["name"]] = out.get(r["name"], 0) + (r["idle_start"] != "0")
                 return out
 
