@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Options from a file in collectd's syntax: see check_config.h. */
 #include "check_config.h"
 

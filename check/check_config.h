@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Options for the check tool from a file: the plugin's own configuration
  * (a <Plugin dovecot> block with <Instance> blocks, e.g. the installed
  * /etc/collectd/collectd.conf.d/dovecot.conf) or bare option lines, in

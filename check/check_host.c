@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collectd API the plugin's submit and notify modules call: see
  * check_host.h. */
 #include "check_host.h"

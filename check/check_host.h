@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The plugin's own submit and notify modules (plugin_submit.c,
  * plugin_notify.c), hosted outside collectd: this file implements the few
  * collectd API functions they call and keeps what they hand over. So the

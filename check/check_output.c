@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the check tool prints and its status: see check_output.h. */
 #include "check_output.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the check tool prints and the status it exits with.
  *
  * Status (Nagios plugin convention): OK 0, WARNING 1, CRITICAL 2,

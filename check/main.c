@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dovecot-collectd-check: one read of one Dovecot with the plugin's own
  * code (the library's schema and scrape, the plugin's plan, submit and
  * notify modules), printed as a table, as collectd PUTVAL lines or as one

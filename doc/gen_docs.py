@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generates the plugin's reference documentation from doc/reference.json.
 
     python3 doc/gen_docs.py            # rewrite doc/collectd-dovecot.5 and

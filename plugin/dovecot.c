@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectd plugin "dovecot": module registration and the per-instance
  * read callback, glue only: config -> instances -> the library's read
  * (doveadm/scrape.h) -> submit. Configuration mapping, the plan, value

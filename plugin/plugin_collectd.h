@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collectd headers the plugin uses, in the order they need. */
 #ifndef DVP_PLUGIN_COLLECTD_H
 #define DVP_PLUGIN_COLLECTD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The <Plugin dovecot> block -> settings: see plugin_config.h. */
 #include "plugin_config.h"
 

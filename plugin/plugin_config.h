@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The <Plugin dovecot> block -> validated settings, one per <Instance>.
  *
  *   <Plugin dovecot>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Server-health values: see plugin_health.h. */
 #include "plugin_health.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-health values and notifications: `service status`,
  * `process status`, `indexer list` and `penalty` (doveadm/health.h) ->
  * collectd values, through the submit code's dispatch (plugin_submit.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Server-health notifications and step logs: see plugin_health.h. */
 #include "plugin_health.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The labels identifier layout: see plugin_layout.h. */
 #include "plugin_layout.h"
 

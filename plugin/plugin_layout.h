@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The identifier layouts (IdentifierLayout; doc/metrics.md, "Identifier
  * layouts").
  *

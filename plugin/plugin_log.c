@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Logging of one instance: see plugin_log.h. */
 #include "plugin_collectd.h"
 

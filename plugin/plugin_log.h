@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Logging of one instance: every line starts "dovecot plugin: instance
  * "<name>": ", the password is never printed (any occurrence is masked),
  * and messages that repeat read after read are logged once. */

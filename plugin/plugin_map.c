@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A chained hash map with FNV-1a hashing: see plugin_map.h. */
 #include "plugin_map.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small hash map with byte-string keys, for the plugin's state across
  * reads (collectd's c_avl_* is not part of its stable ABI, so the plugin
  * does not rely on it). Each entry carries an int value and the generation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sanitising and joining identifier names: see plugin_names.h. */
 #include "plugin_names.h"
 

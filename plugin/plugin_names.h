@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Names in collectd identifiers: sanitising and joining. Every byte outside
  * [A-Za-z0-9@._+=-] becomes '_' ("User quota" -> "User_quota"), so a name
  * from the server can never inject '/' or whitespace into an identifier. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Edge-triggered notifications and logs: see plugin_notify.h. */
 #include "plugin_notify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Edge-triggered notifications and logs, with state kept per instance
  * across reads (what mysql.c does): a condition is reported once when it
  * starts and once when it ends, never on every read.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Settings -> scrape plan: see plugin_plan.h. */
 #include "plugin_plan.h"
 

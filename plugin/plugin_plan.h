@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An instance's validated settings -> the library's scrape plan: what to
  * read, where, with which password and deadline. Shared by the plugin and
  * the check tool (check/), so both read a server the same way. */

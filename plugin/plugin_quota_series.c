@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QuotaSeries' summaries and top N: see plugin_quota_series.h. */
 #include "plugin_quota_series.h"
 

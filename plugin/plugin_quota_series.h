@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* QuotaSeries (doc/configuration.md): which quota values one read sends.
  * "user" sends each user's values (plugin_submit.c); "domain" sums them
  * per domain and quota root here; "top N" picks the N users of highest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stats counters across a reset: see plugin_resets.h. */
 #include "plugin_resets.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stats counters across a Dovecot reload or restart.
  *
  * The counters of `stats dump` restart at 0 when the stats process does

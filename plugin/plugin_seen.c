@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A per-read set of keys with reused memory: see plugin_seen.h. */
 #include "plugin_seen.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The identifiers dispatched during one read, to dispatch each only once.
  * An open-addressing set of byte-string keys whose memory is kept from
  * read to read: after the first reads, a read allocates nothing, whatever

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One read's results -> collectd values: the table is in plugin_submit.h. */
 #include "plugin_submit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One read's results -> collectd values (default types.db types only).
  *
  * Identifiers: host = ReportHost, or empty so collectd fills in its own

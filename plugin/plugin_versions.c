@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The generation from read to read, logged: see plugin_versions.h. */
 #include "plugin_versions.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per instance: which Dovecot generation the plan speaks to from read to
  * read, and the log lines version differences deserve. The rules and the
  * lines are the library's (doveadm/read_memory.h); this logs them with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The performance benchmark (issue 5): builds the benchmark programs in
 # build-bench/ (RelWithDebInfo, without -Werror) and runs
 # tests/bench/bench_quota.py, which starts private Dovecots with 2,000 and

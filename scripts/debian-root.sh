@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds (once) and prints the path of a cached Debian root made with
 # mmdebstrap, in which the tests run a real Dovecot of another Debian
 # release: Debian 13 (trixie) ships Dovecot 2.4, Debian 12 (bookworm) 2.3.

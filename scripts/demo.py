@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The demo: a real private Dovecot with sample users and mail, a little
 IMAP traffic, and a real collectd that reads it through dovecot.so; shows
 what collectd holds (collectdctl getval), refreshed every --refresh

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The demo: a real private Dovecot with sample users and mail, a little IMAP
 # traffic, and a real collectd reading it through the freshly built
 # dovecot.so; the values collectd holds are shown live until Ctrl-C, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """PNG graphs of the dovecot plugin's values, from the RRD files collectd's
 rrdtool plugin writes (<DataDir>/<host>/dovecot-<instance>/), drawn with
 the rrdtool CLI.  Which graphs and lines exist is derived from the file

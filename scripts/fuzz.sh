@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan) into
 # build-fuzz and runs each for a bounded time, starting from a scratch copy
 # of its committed seed corpus (tests/fuzz/corpus/<target>, left untouched).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs a command inside a Debian root (made by scripts/debian-root.sh, or
 # any directory holding one) without leaving anything behind:
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages that building, testing and the demo need, on
 # Debian 12 (bookworm) or 13 (trixie). Runs apt only when something is
 # missing; needs root (or sudo) then.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds this tree with -Werror inside a cached Debian root and runs its
 # tests there. scripts/test.sh calls it for the Debian release the host is
 # not: on Debian 12 a trixie root (gcc 14, OpenSSL 3.5, Dovecot 2.4), on

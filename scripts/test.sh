@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The test command: installs what it needs (Debian 12 or 13), builds with
 # -Werror, runs every test (unit, plugin, integration against a real
 # Dovecot 2.3 and a real Dovecot 2.4, and a real collectd), then runs them

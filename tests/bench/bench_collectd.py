@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A real collectd's memory at many users (issue 17): collectd with the
 built dovecot.so and the test fixture's writers (csv, unixsock) reads a
 private Dovecot with N users once (QuotaUsers "*"), with QuotaSeries "user"

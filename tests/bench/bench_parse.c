@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_parse: the plugin's own CPU on quota rows, without any I/O.
  *
  *   bench_parse mbps [MB]     a synthetic `quota get` reply of about MB

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_plugin: the plugin's read callback, end to end (scrape, decode,
  * submit), driven the way collectd drives it but with collectd's API
  * stubbed (tests/plugin/collectd_stubs.c), so a benchmark can time reads

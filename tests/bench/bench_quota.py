@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The performance benchmark of issue 5: prints every figure and ratio.
 
     python3 tests/bench/bench_quota.py [--build build] [--users 2000,10000]

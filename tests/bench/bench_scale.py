@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The figures of issue 17 (scale): many users' quota through the plugin's
 read callback, side by side with `doveadm quota get -A`, in one run.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The check tool's configuration file reader: collectd syntax, choosing an
  * <Instance>, skipping other blocks, bounds, and messages with file:line. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The check tool's output and status: PUTVAL lines, value formatting, the
  * verdict on a read, and that values pass through the plugin's own submit
  * module unchanged. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client state machine (client.h) over the memory transport: the input
  * is what the server sends, the client must answer every request it
  * accepted exactly once, in order, and stop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The configuration mapping (settings.h): option/value pairs fed to
  * dva_config_set(), then dva_config_finish(), the way a front end does.
  *

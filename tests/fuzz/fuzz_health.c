@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-health decoders (health.h) on a reply parsed from the input.
  * Input: command byte (low two bits: 0 service status, 1 process status,
  * 2 indexer list, 3 penalty), shape byte (fuzz_take_ncols), then the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The `mailbox status` decoder (mailbox.h) on a reply parsed from the input.
  * Input: field-count byte (% 10, so 0 and 9 test the refusals), expected
  * user (fuzz_take_user), shape byte (fuzz_take_ncols), then the reply. */

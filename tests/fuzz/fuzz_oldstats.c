@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The old-statistics decoder (oldstats.h) and its top-N selection, on a
  * reply parsed from the input.
  * Input: generation byte (% 4: auto, 2.2, 2.3, 2.4), scope byte (% 4),

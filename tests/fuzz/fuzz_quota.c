@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The `quota get -A` decoder (quota.h) on a reply parsed from the input.
  * Input: expected user (fuzz_take_user), shape byte (fuzz_take_ncols),
  * then the reply bytes. */

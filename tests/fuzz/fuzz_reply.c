@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reply parser (reply.h) fed any split of a byte stream.
  *
  * Input: ncols byte, limits byte, split-count byte K, K chunk-size bytes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Escaping (escape.h) and parsing (reply.h) are inverses: any values,
  * escaped, each followed by TAB, then "\n+\n", parse back to exactly those
  * values; and unescaping an escaped value gives it back.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The `stats dump` decoder (stats.h) on a reply parsed from the input.
  * Input: shape byte (fuzz_take_ncols), then the reply bytes. */
 #include <math.h>

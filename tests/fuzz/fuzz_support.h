@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the libFuzzer targets (tests/fuzz/fuzz_*.c).
  *
  * Most targets read a few argument bytes from the front of the input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The `user <mask>` JSON parser (userlist.h).
  * Input: max-users byte (0: no practical limit), mode byte (odd: the rest is
  * a reply to decode with dva_userlist_decode; even: the rest is JSON text for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The `who` and `who -1` decoders (who.h) and the per-service summary, on
  * a reply parsed from the input.
  * Input: form byte (even: who, odd: who -1), shape byte (fuzz_take_ncols),

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Builds the seed corpus of the fuzz targets (tests/fuzz/corpus/<target>/)
 from the real Dovecot replies in tests/data/captures/*.bin.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A real, private collectd (5.12) for end-to-end tests of dovecot.so.
 
 Python 3 standard library only.  Everything lives in a temporary directory:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The licence in a built .deb: /usr/share/doc/collectd-dovecot/copyright,
 in Debian's machine-readable format (copyright-format 1.0), equal to
 packaging/copyright, whose MIT text is the LICENSE file at the top.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tiny raw client for Dovecot's doveadm server protocol (Python 3 stdlib).
 
 Used to capture real reply bytes and, later, by fake-server tests.  It does

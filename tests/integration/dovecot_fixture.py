@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A real, private Dovecot (2.3 or 2.4) for integration tests and reply capture.
 
 Python 3 standard library only; run as root (Dovecot's master must start as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Helpers the integration tests share: where the built artefacts are, a
 password file for a fixture Dovecot, and the collectd-per-test case (start,
 then stop with the exit code checked and remove at the end of the test).

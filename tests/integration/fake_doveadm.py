@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A scripted doveadm server replaying what Dovecot 2.2 and 2.4 send, for
 the behaviour no real server of the tests can show: all of 2.2 (no 2.2 is
 packaged for any Debian the tests run on), and of 2.4 only what a real

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Runs a command where DNS never answers. Started as
 `unshare -r -n -m python3 silent_dns_ns.py CMD ARGS...`, it brings up the
 loopback of the new network namespace, points /etc/resolv.conf (bind-mounted

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """dovecot-collectd-check ($DVA_CHECK) against a real private Dovecot (2.3 or
 2.4: the fixture's generation, $DVA_DOVECOT_GENERATION): the
 table, PUTVAL and Nagios outputs, the exit status (0 OK, 1 WARNING,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Debian package, installed for real: `cpack -G DEB` in the build tree
 ($DVA_BUILD_DIR), `dpkg -i`, then the installed check tool and Debian's
 stock collectd configuration read a private Dovecot through the installed

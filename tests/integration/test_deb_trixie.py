@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Debian package on Debian 13 (trixie), installed for real into a
 clean Debian 13 root beside that root's own collectd-core, reading that
 root's own Dovecot 2.4 through the shipped drop-in.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """scripts/demo_graphs.py against RRD files made here with the rrdtool CLI,
 named as collectd's rrdtool plugin names the dovecot plugin's values: which
 graphs and lines it picks, and that it draws real PNGs.

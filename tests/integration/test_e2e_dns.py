@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """End to end: collectd never waits on a DNS server that does not answer.
 
 A real collectd 5.12 with the dovecot.so under test ($DVA_PLUGIN) runs in a

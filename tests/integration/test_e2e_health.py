@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """End to end: the server-health values and notifications (`service
 status`, `process status`, `indexer list`, `penalty`) and the stats
 counters across a reload, through a real collectd 5.12 with the dovecot.so

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """End to end: the documented recipes for many mail hosts and for alerts,
 with real collectd 5.12 daemons and real private Dovecots on loopback.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """End to end: a real collectd 5.12 loads the dovecot.so under test
 ($DVA_PLUGIN) and reads a real private Dovecot (2.3 or 2.4: the fixture's
 generation, $DVA_DOVECOT_GENERATION); what collectd holds is compared with

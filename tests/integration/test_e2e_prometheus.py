@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """End to end, for Prometheus: a real collectd 5.12 runs the recipe
 conf.d/examples/prometheus.conf (the dovecot.so under test, $DVA_PLUGIN,
 with IdentifierLayout "labels", and collectd's own write_prometheus) against

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """End to end over TLS: a real collectd loads the dovecot.so under test
 ($DVA_PLUGIN) and reads a real Dovecot (2.3 or 2.4: the fixture's
 generation) over a `ssl = yes` listener and

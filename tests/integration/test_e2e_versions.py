@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """End to end across Dovecot generations: ONE collectd configuration (the
 same options in three instances, DovecotVersion left at "auto") reads
 - v23: the REAL Dovecot 2.3.19 with the old_stats plugin and service;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Old statistics against a REAL Dovecot 2.3.19 with the old_stats plugin and
 the old-stats service loaded (dovecot_fixture.DovecotServer(old_stats=True)).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Reading many users' quota against a real private Dovecot (2.3.19 or 2.4.1:
 the fixture's generation): the fast paths must give exactly the values of
 the slow path (one `quota get` per user), and a read must end when its work

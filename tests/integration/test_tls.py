@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """TLS to a real Dovecot doveadm server (2.3.19 or 2.4.1: the fixture's
 generation, $DVA_DOVECOT_GENERATION), through tests/tools/dva_query.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """libdoveadm (through tests/tools/dva_query) against servers shaped like
 Dovecot 2.2 and 2.4: tests/integration/fake_doveadm.py replays what those
 versions send (its docstring names the Dovecot sources it follows). The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stand-ins for the collectd daemon's API: see collectd_stubs.h. */
 #include "collectd_stubs.h"
 

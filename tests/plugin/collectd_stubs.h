@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stand-ins for the collectd daemon's API, capturing what the plugin hands
  * to collectd so the tests can look at it. */
 #ifndef DVP_COLLECTD_STUBS_H

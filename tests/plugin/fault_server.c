@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The scriptable fake doveadm server: see fault_server.h.
  *
  * Process layout: the test process owns the listening socket; an acceptor

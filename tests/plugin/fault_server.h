@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A scriptable fake doveadm server for fault tests.
  *
  * It listens on a UNIX socket or on 127.0.0.1 and serves like Dovecot:

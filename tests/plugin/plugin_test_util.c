@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers of the plugin tests: see plugin_test_util.h. */
 #include "plugin_test_util.h"
 

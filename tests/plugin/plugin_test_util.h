@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers of the plugin tests: collectd configuration trees, scrape
  * results built from captured Dovecot replies, and a fake doveadm server
  * that answers with those captures. */

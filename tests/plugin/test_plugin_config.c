@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The <Plugin dovecot> block -> settings (plugin_config.c). */
 #include <setjmp.h>
 #include <stdarg.h>

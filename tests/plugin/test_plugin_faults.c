@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Faults: the plugin's real read callback (dovecot.c, with the library's
  * real scrape over real sockets) against a scripted fake doveadm server
  * (fault_server.c) that misbehaves in every way issue 4 lists and a real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-health values and notifications (plugin_health.c,
  * plugin_health_notify.c) through the submit and notify code, and the
  * stats counters across a reset (plugin_resets.c), with results built by

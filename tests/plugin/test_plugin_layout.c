@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IdentifierLayout "labels" (plugin_layout.c, and its call sites in
  * plugin_submit.c): the user or old-statistics key alone in the type
  * instance, the rest after the instance in the plugin instance; every

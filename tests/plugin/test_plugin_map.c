@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The plugin's bounded hash map (plugin_map.c). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The plugin as collectd drives it (dovecot.c): module_register, the config
  * and init callbacks, one read per instance, and whole reads against a fake
  * doveadm server answering with replies captured from Dovecot 2.3.19. */

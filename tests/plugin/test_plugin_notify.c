@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Edge-triggered notifications and logs (plugin_notify.c). */
 #include <setjmp.h>
 #include <stdarg.h>

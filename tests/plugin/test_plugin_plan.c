@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Settings -> scrape plan (plugin_plan.c), shared by the plugin and the
  * check tool: built from settings validated by the schema, as both do. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The per-read set of dispatched identifiers (plugin_seen.c): duplicates
  * are found across table growth, a reset forgets everything but keeps the
  * memory, and the bound holds. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Scrape results -> collectd values (plugin_submit.c), with results built
  * from replies captured from Dovecot 2.3.19. */
 #include <setjmp.h>

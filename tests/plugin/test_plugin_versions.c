@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Old statistics as collectd values (plugin_submit.c) and the version
  * logic of plugin_versions.c: detection switches the plan with one INFO
  * line, unsupported steps are logged once, failing old-stats scopes are

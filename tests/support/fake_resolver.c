@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A fake resolve function for the resolver tests: see fake_resolver.h. */
 #include "fake_resolver.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The lookups of the resolver tests: a fake resolve function (no DNS)
  * that answers with loopback addresses and can be held back to play a
  * slow resolver, and loopback listeners to connect to. Waiting is done on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the cmocka unit tests that need nothing of the
  * library; those of a layer are in test_support_<layer>.h, so a test
  * links only the layers it tests (tests/CMakeLists.txt). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers of the config layer: settings from option/value pairs. */
 #ifndef DVA_TEST_SUPPORT_CONFIG_H
 #define DVA_TEST_SUPPORT_CONFIG_H

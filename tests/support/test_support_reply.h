@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers of the protocol layer: replies built by hand or parsed
  * from a capture. */
 #ifndef DVA_TEST_SUPPORT_REPLY_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Capture the replies of the server-health commands from a real Dovecot.
 
     python3 tests/tools/capture_health.py --generation 2.3|2.4 [--out DIR]

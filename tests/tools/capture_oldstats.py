@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Capture `oldstats dump <scope>` replies from a real Dovecot 2.3 with the
 old_stats plugin and service loaded.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Capture exact doveadm-server reply bytes from a real, private Dovecot.
 
     python3 tests/tools/capture_replies.py [--out DIR] [--keep]

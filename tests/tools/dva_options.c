@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prints the option schema of libdoveadm (doveadm/settings.h), one option
  * a line: name TAB expected value TAB example TAB repeatable (0 or 1).
  * doc/gen_docs.py --schema compares it with doc/reference.json. */

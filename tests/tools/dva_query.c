@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dva_query: ask a Dovecot doveadm server through libdoveadm and print the
  * decoded answers as tab-separated lines, one per row.
  *

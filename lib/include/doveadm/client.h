@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One doveadm connection's protocol state machine (the role of
  * Net::Doveadm): handshake, PLAIN authentication, a FIFO of pending
  * requests, pipelining. The caller owns the event loop: it polls the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Monotonic time in milliseconds, for deadlines. */
 #ifndef DOVEADM_CLOCK_H
 #define DOVEADM_CLOCK_H

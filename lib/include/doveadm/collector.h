@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A collector reads one Dovecot command for the read driver (scrape.h):
  * which requests it needs for this generation (start, request), how it
  * decodes their replies (answer), and what it yields into the result. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A prepared command: argv plus the reply's row width, with its own storage
  * so builders need no allocation. Turn it into a dva_request with
  * dva_command_request(); the client copies what it needs at send time. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The requests the library sends, each built into a dva_command with the
  * row width of its reply (PROTOCOL.md sections 3 and 7). Where a form
  * depends on the generation, the caller passes what the generation table

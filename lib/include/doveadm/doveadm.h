@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libdoveadm: a non-blocking client for Dovecot's doveadm protocol. */
 #ifndef DOVEADM_DOVEADM_H
 #define DOVEADM_DOVEADM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Typed errors of libdoveadm. Every failing call fills a dva_error whose
  * message is a complete sentence an administrator can act on. */
 #ifndef DOVEADM_ERROR_H

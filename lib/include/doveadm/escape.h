@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tab escaping of doveadm fields (both directions), PROTOCOL.md section 5:
  * 0x01 -> 0x01 '1', TAB -> 0x01 't', CR -> 0x01 'r', LF -> 0x01 'n',
  * NUL -> 0x01 '0'. Pure functions on caller memory; no allocation. */

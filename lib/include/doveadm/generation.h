@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dovecot server generations and what each one speaks over doveadm: the
  * one table of generation rules (protocol/generation.c), read by the
  * command builders, the decoders and the collectors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-health commands (PROTOCOL.md section 7, "health"): `service
  * status`, `process status`, `indexer list` and `penalty`, each a
  * server-wide non-mail command (first on a connection of its own, 6.1).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `mailbox status [-A] <fields> <mask>` for one user: rows of (with -A)
  * the user, then the mailbox and the numeric fields in the order
  * requested. The per-user form is chosen as for quota (command.h). */

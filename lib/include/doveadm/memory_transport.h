@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An in-memory transport for tests: a scripted peer. Bytes pushed with
  * dva_memory_transport_push() are what the "server" sends; everything the
  * client writes is captured. Read and write sizes can be limited to

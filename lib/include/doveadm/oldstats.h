@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Old statistics: `oldstats dump <scope>` (Dovecot 2.3 with the old_stats
  * plugin and service) and `stats dump <scope>` (Dovecot 2.2). Removed in
  * 2.4. Scopes global, domain, user and ip.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `quota get` for one user, in either per-user form (command.h,
  * dva_user_rows): with `-A` every row starts with the user it belongs to,
  * and the decoder refuses rows naming anyone else; without it the rows are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The private directory of a server-side quota scan: where the read
  * writes the user-list files `quota get -F` reads (PROTOCOL.md 6.5; see
  * dva_scrape_plan.scan_dir).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a front end keeps of one server from read to read, and the lines
  * a read deserves in its log (the plugin logs them; every line of the
  * library's own words is written here, the front end adds its prefix).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Replies of the doveadm protocol and their sans-I/O parser.
  *
  * Wire shape (PROTOCOL.md section 4): every value is tab-escaped and followed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One request line (PROTOCOL.md section 3) as the client takes it: who it
  * runs as, the command and its arguments, and how to cut the reply into
  * rows. A type of its own so that the command builders and decoders need

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The addresses of one TCP host:port, kept across reads so that a read
  * does no DNS work: getaddrinfo() can block for many seconds (glibc's
  * resolver: 5 s x attempts x servers), far past a read's deadline.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One read of one Dovecot server: a plan of requests over several
  * connections, driven by one poll() loop against one deadline, with the
  * answers decoded into plain structs. The read driver (collect/) runs the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The configuration schema of one monitored Dovecot (an <Instance>),
  * defined once with libconfuse: names (case-insensitive), types, defaults,
  * ranges, repeatable options and messages. Front ends (the collectd plugin,

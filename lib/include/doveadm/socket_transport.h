@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Non-blocking socket transports: TCP (IPv4/IPv6, by name or address) and
  * UNIX stream sockets. Creating one does no I/O; the connect starts at the
  * first dva_transport_connect(). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `stats dump` (Dovecot 2.3+ stats): one row per metric and field, with the
  * value columns pinned by -f so their order never depends on the server.
  * group_by sub-metrics come as rows of their own ("imap_command_SELECT").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TLS over another transport (OpenSSL 3, memory BIOs): the inner transport
  * (normally TCP) carries the ciphertext, so TLS runs over the same
  * non-blocking byte stream and poll loop as plain connections. The

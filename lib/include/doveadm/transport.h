@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The byte-stream interface the protocol client talks to (the role of
  * IO::Framed). A transport knows no protocol; the client knows no fd.
  * All calls are non-blocking. */

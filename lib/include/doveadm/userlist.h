@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `user <mask>`: the server answers one value, a JSON object
  * {"userList":["a@x","b@x"]}. Parsed strictly for this one shape, so no
  * JSON library is needed. */

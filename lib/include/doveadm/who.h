@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `who` (grouped per user and service) and `who -1` (one row per
  * connection), and the per-service summary the plugin reports. */
 #ifndef DOVEADM_WHO_H

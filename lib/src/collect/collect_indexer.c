@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `indexer list` (2.4): the indexer's queued requests. One server-wide request on a
  * connection of its own (PROTOCOL.md 6.1); the decoded dva_indexer goes to
  * dva_read_collected() (scrape.h). */

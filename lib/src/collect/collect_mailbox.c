@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `mailbox status <fields> <mask>` per user and mask, pipelined on the
  * mail connections in the per-user form of the generation (PROTOCOL.md
  * 6.7), into the user's mailboxes[mask]. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Old statistics (Dovecot 2.2 and 2.3): `oldstats dump <scope>` (2.2:
  * `stats dump <scope>`) for each scope the plan names, each a server-wide
  * request on a connection of its own, decoded with the scope's column

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `penalty`: the IPs anvil holds an auth penalty for. One server-wide request on a
  * connection of its own (PROTOCOL.md 6.1); the decoded dva_penalties goes to
  * dva_read_collected() (scrape.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The generation probe (PROTOCOL.md 6.7): with DovecotVersion auto and
  * per-user steps, `oldstats dump global` on a connection of its own tells
  * the generation before any per-user request, since the per-user form

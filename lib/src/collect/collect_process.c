@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `process status`: every process the master runs. One server-wide request on a
  * connection of its own (PROTOCOL.md 6.1); the decoded dva_processes goes to
  * dva_read_collected() (scrape.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `quota get` per user, pipelined on the mail connections, in the
  * per-user form of the generation (PROTOCOL.md 6.7): NAMED rows must name
  * the request's user, PLAIN rows are credited to it. Users read by a

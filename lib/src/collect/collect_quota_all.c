@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 2.4's all-user `quota get -A` without a username (PROTOCOL.md 6.3, 9):
  * the server iterates its users and names each one in its rows. Sent by
  * the user lists (collect_users.c) for the mask "*". Users known already

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-side quota scan (PROTOCOL.md 6.5, scan_file.h): once every
  * user is known, the users' quota is read with one `quota get -F <file>`
  * per mail connection, each on a connection of its own, over user-list

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `service status`: the master's service pools, one row per service. One server-wide
  * request on a connection of its own (PROTOCOL.md 6.1); the decoded dva_services goes
  * to dva_read_collected() (scrape.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `stats dump -f` (the statistics of Dovecot 2.3 and later) into
  * result->stats: one server-wide request on a connection of its own. */
 #include "read.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The user lists (PROTOCOL.md 6.4): `user <mask>` for each mask the plan
  * names, each on a connection of its own; every user it lists is added
  * to the read (and its per-user requests queued). Where the generation

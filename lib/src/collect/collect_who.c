@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `who` into result->who and its per-service summary: one server-wide
  * request on a connection of its own. */
 #include "read.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The built-in collectors, in the order they start: server-wide steps
  * first, then the probe that starts the per-user steps (doc/
  * ARCHITECTURE.md, "Adding a collector"). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the server-health collectors (collect_service.c, collect_process.c,
  * collect_indexer.c, collect_penalty.c) share: each decodes its one reply
  * into a block of its own in dva_read_collected(). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the server-health collectors: see health_answer.c. */
 #ifndef DVA_COLLECT_HEALTH_ANSWER_H
 #define DVA_COLLECT_HEALTH_ANSWER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The private directory of a server-side quota scan: see
  * doveadm/quota_scan.h. */
 #include "doveadm/quota_scan.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The read driver's state, shared by its files (read_*.c) and what the
  * built-in collectors need of it beyond doveadm/collector.h. */
 #ifndef DVA_COLLECT_READ_H

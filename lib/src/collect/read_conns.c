@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The connections of one read: each opened on the plan's transport (UNIX,
  * TCP through the resolver, TLS over either) within the read's budget,
  * and the mail connections that take pipelined per-user requests. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The read driver: runs the collectors a plan enables (collector.h) over
  * one poll() loop against one deadline. It owns the connections (read_
  * conns.c), the queued requests (read_jobs.c) and the users (read_users.c);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The requests of one read: queued as jobs, tagged with their index, and
  * sent on a connection of their own (server-wide, PROTOCOL.md 6.1) or
  * pipelined on a mail connection (per-user). */

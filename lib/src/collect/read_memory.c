@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* From read to read: the generation and the lines it deserves (see
  * doveadm/read_memory.h). */
 #include "doveadm/read_memory.h"

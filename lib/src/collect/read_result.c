@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What one read yields: the steps of its collectors, the replies they
  * keep (decoded rows point into them) and freeing it all. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The users of one read (configured, listed by the server, or named by
  * its all-user rows) and the phases of the read that concern them: once
  * the generation is known the per-user collectors start, and once no user

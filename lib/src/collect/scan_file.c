@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The user-list file of a server-side quota scan: see scan_file.h. */
 #define _GNU_SOURCE
 #include "scan_file.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-side quota scan (PROTOCOL.md section 6.5): `quota get -F
  * <file>` makes a local doveadm server read a user list FILE and answer for
  * every user in one process, several times faster than one request per

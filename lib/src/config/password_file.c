@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PasswordFile: the password on the first line of a file, which should be
  * readable by collectd's user alone. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The options of an instance together: the checks that need more than
  * one option, and the validated dva_settings. */
 #include <stdlib.h>

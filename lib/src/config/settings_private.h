@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The option schema of an instance (settings.h), shared by the files of
  * the config layer: settings_schema.c (options, types, ranges, setting
  * them), settings_finish.c (the options together, into dva_settings),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The instance option schema in libconfuse: names, types, defaults,
  * ranges and the messages of a value that does not fit. */
 #include <errno.h>

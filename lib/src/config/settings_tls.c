@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The TLS options of an instance and the cleartext guard: a password
  * never crosses the network unencrypted unless the administrator says so. */
 #include <arpa/inet.h>

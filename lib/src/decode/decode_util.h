@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Private helpers shared by the command decoders (stats.c, who.c, quota.c,
  * mailbox.c, userlist.c): strict number parsing that never trusts strtoull
  * or the locale, ASCII case-insensitive user comparison, and the checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `indexer list` (2.4; doveadm/doveadm-indexer.c in Dovecot's source,
  * PROTOCOL.md section 7): 6 columns per request the indexer holds,
  * username, mailbox, session_id, max_recent, type, status. Empty when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `mailbox status [-A] <fields> <mask>`
  * (doveadm/doveadm-mail-mailbox-status.c). With -A the rows start with the
  * username; without it they are the request user's (command.h,

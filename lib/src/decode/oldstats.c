@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Old statistics: see oldstats.h.
  *
  * Column sets, as the servers print them (the generation table,

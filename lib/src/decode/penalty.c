@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `penalty` (doveadm/doveadm-penalty.c in Dovecot's source, PROTOCOL.md
  * section 7): 4 columns per IP anvil holds a penalty for: IP, penalty,
  * last_penalty ("YYYY-MM-DD HH:MM:SS"), last_update ("HH:MM:SS"); seen

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `process status` (doveadm/doveadm-service-status.c in Dovecot's source;
  * PROTOCOL.md section 7): 7 columns per process, all but the service name
  * numbers. A pid of 0 is refused: it names no process, and the plugin

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `quota get` (plugins/quota/doveadm-quota.c). Per resource the server
  * prints: root name, type, then value limit percent as numbers when there
  * is a limit, "value - 0" when there is none, and "error error error" when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `service status` (doveadm/doveadm-service-status.c in Dovecot's source;
  * PROTOCOL.md section 7): 13 columns per service, numbers as %u/%ld and
  * the three booleans as "y" or "n". Seen alike on 2.3.19 and 2.4.1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `stats dump -f count,sum,min,max,avg,median,stddev,%95` (Dovecot 2.3+).
  *
  * What the server prints (stats/client-reader.c, doveadm/doveadm-stats.c):

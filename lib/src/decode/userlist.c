@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `user <mask>`: one value holding {"userList":["a@x","b@x"]}.
  *
  * A strict parser for exactly that shape (RFC 8259 syntax for the parts it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `who` and `who -1` (doveadm/doveadm-who.c) and the per-service summary.
  *
  * `who` rows: user, connection count, service, "(pid pid ...)", "(ip ...)".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Standard base64 (RFC 4648) on one line, for PLAIN authentication. */
 #ifndef DVA_BASE64_H
 #define DVA_BASE64_H

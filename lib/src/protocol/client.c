@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The doveadm connection state machine (see client.h for the contract):
  * its lifecycle, closing, deadline and what it polls for. Requests,
  * handshake and replies have files of their own (client_private.h). */

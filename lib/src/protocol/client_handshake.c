@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The handshake of one connection (PROTOCOL.md section 2): VERSION, then
  * "+" (no authentication) or "-" and PLAIN, optionally STARTTLS first. */
 #include <stdarg.h>

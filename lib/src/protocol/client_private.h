@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The state of one doveadm connection (client.h), shared by the files
  * of the client: client.c (lifecycle, closing, deadline), client_requests.c
  * (the request FIFO and request lines), client_handshake.c (VERSION,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Input and output of one connection, and its replies: what
  * dva_client_receive() drives, with the reasons a connection closes. */
 #include <stdio.h>

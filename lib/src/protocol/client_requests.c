@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Requests of one connection: the FIFO of those not answered yet, and
  * their lines (PROTOCOL.md section 3), checked against the contract of
  * client.h before they are queued. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "doveadm/command.h"
 
 dva_request dva_command_request(const dva_command *cmd, const char *username, void *tag)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The requests of the commands the library reads (PROTOCOL.md sections 3
  * and 7); `mailbox status`, which checks its field list, has a file of
  * its own (mailbox_command.c). Each fills a dva_command with its reply's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tab escaping of doveadm fields, PROTOCOL.md section 5.
  *
  * Runs of ordinary bytes are found with a table (escape) or memchr

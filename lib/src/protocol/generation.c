@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Server generations: the table of what each one speaks, names, and the
  * detection signals.
  *

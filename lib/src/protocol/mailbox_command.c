@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The request of `mailbox status [-A] <fields> <mask>`
  * (doveadm/doveadm-mail-mailbox-status.c); its rows are decoded by
  * decode/mailbox.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The sans-I/O parser of doveadm replies (the parser half of reply.h).
  *
  * Wire shape (PROTOCOL.md section 4):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dva_reply storage and accessors; the parser that fills it is parser.c. */
 #include "doveadm/reply.h"
 

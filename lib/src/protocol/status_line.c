@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The status line of a failed doveadm reply (PROTOCOL.md section 4),
  * read into the reply's status, exit_code and status_text.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading the status line of a failed reply ("-" and what follows); the
  * parser (parser.c) collects the line and reads a "+" itself. */
 #ifndef DVA_STATUS_LINE_H

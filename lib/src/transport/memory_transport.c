@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An in-memory scripted peer for tests. Running out of memory here aborts:
  * it is test scaffolding, and its API has no way to report it. */
 #include "doveadm/memory_transport.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cached, deadline-bounded name resolution: see doveadm/resolver.h.
  *
  * Why a thread of our own rather than glibc's getaddrinfo_a(): a request of

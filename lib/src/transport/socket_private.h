@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The socket transports (socket_transport.h): the state shared by
  * socket_transport.c (sockets, connects, I/O), unix_transport.c and
  * tcp_transport.c. */

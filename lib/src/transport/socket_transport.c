@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Non-blocking stream sockets, shared by the UNIX (unix_transport.c) and
  * TCP (tcp_transport.c) transports: creating, connecting, I/O. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Host parsing and getaddrinfo() for TCP: see tcp_address.h. */
 #include "tcp_address.h"
 

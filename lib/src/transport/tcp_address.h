@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the TCP transport and the resolver share about a configured host:
  * its validation and description, and getaddrinfo() as an address array. */
 #ifndef DVA_TCP_ADDRESS_H

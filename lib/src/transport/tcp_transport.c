@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The TCP transport (socket_transport.h): each resolved address tried in
  * turn until one connects, every failure named in the message. */
 #include <errno.h>

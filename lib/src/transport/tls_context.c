@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The OpenSSL context of TLS connections (tls_transport.h): TLS 1.2 and
  * later, the CA file or the system's CAs, what is verified. */
 #include <openssl/err.h>

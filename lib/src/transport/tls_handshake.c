@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The TLS handshake over the memory BIOs, and its failures named for the
  * administrator: a plain server, a certificate that does not verify or
  * does not carry the expected name, a connection that broke off. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TLS over an inner transport (tls_transport.h): the state shared by
  * tls_context.c (the OpenSSL context), tls_handshake.c (the handshake and
  * its failures, named for the administrator) and tls_transport.c (the

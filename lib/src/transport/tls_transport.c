@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TLS over an inner transport with OpenSSL memory BIOs: see tls_transport.h.
  *
  * OpenSSL never touches the socket. Ciphertext from the inner transport is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The UNIX stream socket transport (socket_transport.h), with hints for
  * the reasons a connect to Dovecot's doveadm-server socket fails. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable byte buffer with a read position, bounded by a maximum size. */
 #ifndef DVA_BYTEBUF_H
 #define DVA_BYTEBUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "doveadm/clock.h"
 
 #include <time.h>

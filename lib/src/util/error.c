@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "doveadm/error.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FNV-1a's steps over a C string: the one string hash of the library (the
  * string set's slots, the users' slices). Its start value is FNV's offset
  * basis without the last digit, as the library has always had it: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "strset.h"
 
 #include "hash.h"

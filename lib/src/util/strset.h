@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A set of strings (open addressing, FNV-1a), to keep user lists distinct
  * in linear time. Strings are borrowed, not copied. */
 #ifndef DVA_STRSET_H

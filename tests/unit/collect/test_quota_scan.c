@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-side quota scan's pieces (quota_scan.c): which names may go
  * into the user-list file, the file itself, the command, and the crediting
  * of rows to users, which must never give a row to the wrong user. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The read driver (collect/read_driver.c) over scripted peers: every
  * connection of the read is a memory transport (dva_scrape_plan's
  * open_transport) whose "server" answers each request line from a table,

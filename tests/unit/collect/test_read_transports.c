@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A whole read (dva_scrape_run(), as the plugin reads) over the transports
  * that can fail before a byte is sent: a resolver whose addresses moved or
  * that never answers (support/fake_resolver.c), and TLS whose CA file went

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The instance option schema: defaults, types, ranges and messages. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The version options of the schema: DovecotVersion, OldStats,
  * OldStatsTop, OldStatsSortBy, OldStatsColumns; their defaults and the
  * messages that name the option, the value and the fix. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The TLS options of the schema and the cleartext-password guard. */
 #include <setjmp.h>
 #include <stdarg.h>

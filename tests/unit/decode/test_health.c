@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-health commands: requests, and decoders of `service status`,
  * `process status`, `indexer list` and `penalty` against the replies of
  * real Dovecot 2.3.19 and 2.4.1 (tests/data/captures/health/, the values

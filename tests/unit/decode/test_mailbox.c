@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mailbox status -A: field validation, command building (Dovecot's fixed
  * output order), and the decoder against captures and built replies. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Old statistics (`oldstats dump <scope>` on 2.3, `stats dump <scope>` on
  * 2.2): layouts, command, decoder against captures of Dovecot 2.3.19.1 with
  * the old_stats plugin (tests/tools/capture_oldstats.py; the header lines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* quota get -A: command and decoder, against the captures of Dovecot
  * 2.3.19.1 (alice, bob near his limit, carol unlimited, dave's broken
  * backend) and built replies for every rejection. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats dump: command, decoder (captures from Dovecot 2.3.19.1 and built
  * replies), and the strict number parsers of decode_util. */
 #include <setjmp.h>

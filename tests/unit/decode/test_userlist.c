@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* user <mask>: command, reply decoding (captures from Dovecot 2.3.19.1) and
  * the strict JSON parser for {"userList":[...]}. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* who / who -1: commands, decoders (captures from Dovecot 2.3.19.1 and
  * built replies) and the per-service summary. */
 #include <setjmp.h>

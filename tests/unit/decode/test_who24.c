@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `who -1` of Dovecot 2.4 (doveadm-who.c: username, service, pid, ip,
  * dest_ip, then the server's alternative username fields, whose count is
  * not sent): the decoder finds the row width itself. */

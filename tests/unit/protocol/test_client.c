@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client state machine over the memory transport. */
 #include <setjmp.h>
 #include <stdarg.h>

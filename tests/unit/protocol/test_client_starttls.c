@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client's STARTTLS steps over the memory transport: what it sends, and
  * that nothing (least of all the password) goes out in clear when the
  * server or the transport does not go along. The TLS itself is tested in

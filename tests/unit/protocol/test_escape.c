@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tab escaping (escape.h, PROTOCOL.md section 5). */
 #include <setjmp.h>
 #include <stdarg.h>

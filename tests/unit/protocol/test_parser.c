@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reply parser (reply.h): statuses, escapes, rows, limits, pipelining,
  * the 2.3.0-2.3.16 duplicate status line, and every split of the input. */
 #include <setjmp.h>

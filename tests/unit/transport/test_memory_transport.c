@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The scripted in-memory transport used by the client tests. */
 #include <setjmp.h>
 #include <stdarg.h>

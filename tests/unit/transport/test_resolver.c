@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The resolver (doveadm/resolver.h): cached addresses across reads, lookups
  * in the background, waits bounded by the read's deadline. The lookups are
  * a fake resolve function (no DNS) that answers with loopback addresses

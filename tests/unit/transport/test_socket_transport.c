@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The TCP and UNIX socket transports, against real loopback listeners made
  * in this process. Nothing here talks to anything but loopback. Waiting is
  * done with poll() on the transport's fd, never with sleeps. */

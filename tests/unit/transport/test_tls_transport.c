@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The TLS transport against an OpenSSL server in a child process on a
  * loopback TCP port, with the test certificates of tests/data/tls. The
  * client side is driven the way the scrape loop drives it: non-blocking

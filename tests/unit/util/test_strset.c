@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The string set (util/strset.h) and its hash (util/hash.h): distinct
  * strings in linear time, whatever their number. */
 #include <setjmp.h>
