@@ -186,9 +186,14 @@ class TestHealthE2E(CollectdTestCase):
             warn = c.notifications(plugin="dovecot", severity="WARNING")
             self.assertEqual(len(warn), 1, warn)
             self.assertIn("service imap is at its process limit (2 of 2", warn[0]["message"])
-            self.assertEqual(c.value(i("vs_processes", "imap")), 2.0)
-            self.assertEqual(c.value(i("percent", "imap-processes")), 100.0)
-            self.assertEqual(c.value(i("count", "imap-client_slots_free")), 0.0)
+            # awaited, not read at once: once (2.4.1, CI under load) the value
+            # right after the WARNING was 0 processes; the cause is not known
+            def at_limit():
+                got = (c.value(i("vs_processes", "imap")),
+                       c.value(i("percent", "imap-processes")),
+                       c.value(i("count", "imap-client_slots_free")))
+                return got == (2.0, 100.0, 0.0) or got
+            self.poll(at_limit, "imap at 2 of 2 processes, no free slot", c=c)
         finally:
             for s in (s1, s2):
                 s.logout()
