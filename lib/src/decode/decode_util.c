@@ -162,6 +162,33 @@ void *dva_calloc_rows(size_t n, size_t size, bool *failed)
     return p;
 }
 
+int dva_decode_rows(const dva_reply *reply, size_t ncols, size_t max_rows,
+                    const char *what, size_t row_size, dva_decode_row_fn *decode_row,
+                    void **rows, size_t *nrows, dva_error *err)
+{
+    bool nomem;
+
+    if (dva_decode_check_reply(reply, ncols, what, err) < 0)
+        return -1;
+    size_t n = dva_reply_rows(reply);
+    if (n > max_rows)
+        return dva_fail(err, DVA_ERR_LIMIT,
+                        "The %s reply has %zu rows, more than the %zu accepted.", what,
+                        n, max_rows);
+    char *out = dva_calloc_rows(n, row_size, &nomem);
+    if (nomem)
+        return dva_fail(err, DVA_ERR_NOMEM, "Out of memory for %zu %s rows.", n, what);
+    for (size_t r = 0; r < n; r++) {
+        if (decode_row(reply, r, out + r * row_size, err) < 0) {
+            free(out);
+            return -1;
+        }
+    }
+    *rows = out;
+    *nrows = n;
+    return 0;
+}
+
 /* First value of row of a reply cut into rows of width; false when the
  * reply has no such complete row (no division: it runs for every cell). */
 static bool row_start(const dva_reply *reply, size_t row, size_t width, size_t *first)

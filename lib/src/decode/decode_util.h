@@ -129,6 +129,19 @@ static inline int dva_decode_cell_u64(const dva_cell *cell, size_t row,
  * the n * size multiplication against overflow). */
 void *dva_calloc_rows(size_t n, size_t size, bool *failed);
 
+/* Decodes row r of reply into row (row_size bytes, zeroed); 0 or -1. */
+typedef int dva_decode_row_fn(const dva_reply *reply, size_t r, void *row,
+                              dva_error *err);
+
+/* The frame of a decoder with one struct per row (the health commands):
+ * dva_decode_check_reply() with ncols, more than max_rows rows refused
+ * (DVA_ERR_LIMIT), the rows allocated row_size bytes each and decoded in
+ * order. *rows and *nrows are set only on success (NULL and 0 for no
+ * rows); a failure leaves nothing allocated. */
+int dva_decode_rows(const dva_reply *reply, size_t ncols, size_t max_rows,
+                    const char *what, size_t row_size, dva_decode_row_fn *decode_row,
+                    void **rows, size_t *nrows, dva_error *err);
+
 /* Decodes the user in column 0 of row r and, when expected_user is not
  * NULL, refuses the row unless it names that user (ASCII case ignored), so
  * no value is ever credited to another user. Returns the user or NULL. */

@@ -13,9 +13,9 @@
 
 #define WHAT "indexer list"
 
-static int decode_row(const dva_reply *reply, size_t r, dva_indexer_row *row,
-                      dva_error *err)
+static int decode_row(const dva_reply *reply, size_t r, void *out, dva_error *err)
 {
+    dva_indexer_row *row = out;
     row->username = dva_decode_cstr(reply, r, 0, true, WHAT, "username", err);
     if (row->username == NULL)
         return -1;
@@ -36,29 +36,14 @@ static int decode_row(const dva_reply *reply, size_t r, dva_indexer_row *row,
 
 int dva_indexer_decode(const dva_reply *reply, dva_indexer *out, dva_error *err)
 {
-    bool nomem;
-
     out->rows = NULL;
     out->nrows = 0;
-    if (dva_decode_check_reply(reply, DVA_INDEXER_NCOLS, WHAT, err) < 0)
+    void *rows;
+    if (dva_decode_rows(reply, DVA_INDEXER_NCOLS, DVA_HEALTH_MAX_ROWS, WHAT,
+                        sizeof(dva_indexer_row), decode_row, &rows, &out->nrows,
+                        err) < 0)
         return -1;
-    size_t nrows = dva_reply_rows(reply);
-    if (nrows > DVA_HEALTH_MAX_ROWS)
-        return dva_fail(err, DVA_ERR_LIMIT,
-                        "The " WHAT " reply has %zu rows, more than the %d accepted.",
-                        nrows, DVA_HEALTH_MAX_ROWS);
-    dva_indexer_row *rows = dva_calloc_rows(nrows, sizeof(*rows), &nomem);
-    if (nomem)
-        return dva_fail(err, DVA_ERR_NOMEM, "Out of memory for %zu " WHAT " rows.",
-                        nrows);
-    for (size_t r = 0; r < nrows; r++) {
-        if (decode_row(reply, r, &rows[r], err) < 0) {
-            free(rows);
-            return -1;
-        }
-    }
     out->rows = rows;
-    out->nrows = nrows;
     return 0;
 }
 

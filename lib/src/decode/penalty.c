@@ -12,9 +12,9 @@
 
 #define WHAT "penalty"
 
-static int decode_row(const dva_reply *reply, size_t r, dva_penalty_row *row,
-                      dva_error *err)
+static int decode_row(const dva_reply *reply, size_t r, void *out, dva_error *err)
 {
+    dva_penalty_row *row = out;
     row->ip = dva_decode_cstr(reply, r, 0, true, WHAT, "IP", err);
     if (row->ip == NULL ||
         dva_decode_u64(reply, r, 1, WHAT, "penalty", &row->penalty, err) < 0)
@@ -28,34 +28,18 @@ static int decode_row(const dva_reply *reply, size_t r, dva_penalty_row *row,
 
 int dva_penalties_decode(const dva_reply *reply, dva_penalties *out, dva_error *err)
 {
-    bool nomem;
-
     out->rows = NULL;
     out->nrows = 0;
     out->max_penalty = 0;
-    if (dva_decode_check_reply(reply, DVA_PENALTY_NCOLS, WHAT, err) < 0)
+    void *rows;
+    if (dva_decode_rows(reply, DVA_PENALTY_NCOLS, DVA_HEALTH_MAX_ROWS, WHAT,
+                        sizeof(dva_penalty_row), decode_row, &rows, &out->nrows,
+                        err) < 0)
         return -1;
-    size_t nrows = dva_reply_rows(reply);
-    if (nrows > DVA_HEALTH_MAX_ROWS)
-        return dva_fail(err, DVA_ERR_LIMIT,
-                        "The " WHAT " reply has %zu rows, more than the %d accepted.",
-                        nrows, DVA_HEALTH_MAX_ROWS);
-    dva_penalty_row *rows = dva_calloc_rows(nrows, sizeof(*rows), &nomem);
-    if (nomem)
-        return dva_fail(err, DVA_ERR_NOMEM, "Out of memory for %zu " WHAT " rows.",
-                        nrows);
-    uint64_t max = 0;
-    for (size_t r = 0; r < nrows; r++) {
-        if (decode_row(reply, r, &rows[r], err) < 0) {
-            free(rows);
-            return -1;
-        }
-        if (rows[r].penalty > max)
-            max = rows[r].penalty;
-    }
     out->rows = rows;
-    out->nrows = nrows;
-    out->max_penalty = max;
+    for (size_t r = 0; r < out->nrows; r++)
+        if (out->rows[r].penalty > out->max_penalty)
+            out->max_penalty = out->rows[r].penalty;
     return 0;
 }
 

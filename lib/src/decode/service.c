@@ -30,9 +30,9 @@ static int decode_bool(const dva_reply *reply, size_t r, size_t col, const char 
                     r + 1, column, dva_quote(q, sizeof(q), v, strlen(v)));
 }
 
-static int decode_row(const dva_reply *reply, size_t r, dva_service_row *row,
-                      dva_error *err)
+static int decode_row(const dva_reply *reply, size_t r, void *out, dva_error *err)
 {
+    dva_service_row *row = out;
     static const char *const names[] = {"process_count",        "process_avail",
                                         "process_limit",        "client_limit",
                                         "throttle_secs",        "exit_failure_last",
@@ -58,29 +58,14 @@ static int decode_row(const dva_reply *reply, size_t r, dva_service_row *row,
 
 int dva_services_decode(const dva_reply *reply, dva_services *out, dva_error *err)
 {
-    bool nomem;
-
     out->rows = NULL;
     out->nrows = 0;
-    if (dva_decode_check_reply(reply, DVA_SERVICE_NCOLS, WHAT, err) < 0)
+    void *rows;
+    if (dva_decode_rows(reply, DVA_SERVICE_NCOLS, DVA_HEALTH_MAX_ROWS, WHAT,
+                        sizeof(dva_service_row), decode_row, &rows, &out->nrows,
+                        err) < 0)
         return -1;
-    size_t nrows = dva_reply_rows(reply);
-    if (nrows > DVA_HEALTH_MAX_ROWS)
-        return dva_fail(err, DVA_ERR_LIMIT,
-                        "The " WHAT " reply has %zu rows, more than the %d accepted.",
-                        nrows, DVA_HEALTH_MAX_ROWS);
-    dva_service_row *rows = dva_calloc_rows(nrows, sizeof(*rows), &nomem);
-    if (nomem)
-        return dva_fail(err, DVA_ERR_NOMEM, "Out of memory for %zu " WHAT " rows.",
-                        nrows);
-    for (size_t r = 0; r < nrows; r++) {
-        if (decode_row(reply, r, &rows[r], err) < 0) {
-            free(rows);
-            return -1;
-        }
-    }
     out->rows = rows;
-    out->nrows = nrows;
     return 0;
 }
 
