@@ -43,25 +43,22 @@ void dvp_series_reset(dvp_quota_series *q)
 
 /* The sums of (domain, root), new in this read or not; NULL when out of
  * memory or past the bound. */
-static dvp_domain_sum *find_sum(dvp_quota_series *q, const char *domain, size_t dlen,
+static dvp_domain_sum *find_sum(dvp_quota_series *q, const char *domain,
                                 const char *root, bool other)
 {
     char buf[512];
-    size_t rlen = strlen(root), len = dlen + 1 + rlen;
-    char *key = len < sizeof(buf) ? buf : malloc(len + 1);
+    size_t len;
+    const char *parts[] = {domain, root};
+    char *key = dvp_key_join(buf, sizeof(buf), &len, parts, 2);
     if (key == NULL)
         return NULL;
-    memcpy(key, domain, dlen);
-    key[dlen] = '\0';
-    memcpy(key + dlen + 1, root, rlen + 1);
     dvp_map_entry *e = dvp_map_find(&q->index, key, len);
     bool fresh = e == NULL || e->seen != q->index.generation;
     if (e == NULL && !other && q->index.count >= DVP_SERIES_MAX_DOMAINS)
         fresh = false; /* past the bound: e stays NULL */
     else if (e == NULL || fresh)
         e = dvp_map_touch(&q->index, key, len, NULL);
-    if (key != buf)
-        free(key);
+    dvp_key_free(key, buf);
     if (e == NULL)
         return NULL;
     if (!fresh)
@@ -77,7 +74,7 @@ static dvp_domain_sum *find_sum(dvp_quota_series *q, const char *domain, size_t 
     dvp_domain_sum *s = &q->sums[q->nsums];
     memset(s, 0, sizeof(*s));
     s->domain = e->key;
-    s->root = e->key + dlen + 1;
+    s->root = e->key + strlen(domain) + 1;
     e->value = (int)q->nsums++;
     return s;
 }
@@ -87,10 +84,10 @@ static dvp_domain_sum *domain_sum(dvp_quota_series *q, const char *user,
 {
     const char *at = strrchr(user, '@');
     const char *domain = at != NULL && at[1] != '\0' ? at + 1 : DVP_SERIES_NO_DOMAIN;
-    dvp_domain_sum *s = find_sum(q, domain, strlen(domain), root, false);
+    dvp_domain_sum *s = find_sum(q, domain, root, false);
     if (s == NULL) {
         q->over_bound = true;
-        s = find_sum(q, DVP_SERIES_OTHER, strlen(DVP_SERIES_OTHER), root, true);
+        s = find_sum(q, DVP_SERIES_OTHER, root, true);
     }
     return s;
 }
