@@ -42,7 +42,8 @@ typedef struct {
     /* Host's addresses across reads (plan.resolver): a read never waits
      * on DNS past its Timeout. NULL with a Socket. */
     dva_resolver *resolver;
-    uint64_t reads; /* picks the users' slice (QuotaInterval) */
+    uint64_t reads;     /* picks the users' slice (QuotaInterval) */
+    cdtime_t read_time; /* of the read in progress: stamps its values */
 } dvp_instance;
 
 /* Instances configured but not started yet (config -> init). */
@@ -79,6 +80,17 @@ static void instance_free(void *data)
     free(inst);
 }
 
+/* A user's quota during the read (plan.on_user_quota): dispatched and
+ * notified at once, so that neither the read nor collectd's write queue
+ * holds every user's values at the end of a large read. */
+static void user_quota(void *ctx, const dva_scrape_result *result,
+                       const dva_scrape_user *user)
+{
+    dvp_instance *inst = ctx;
+    dvp_submit_user_quota(&inst->submit, result, user);
+    dvp_notify_user_quota(&inst->notify, user, inst->read_time);
+}
+
 static int dovecot_read(user_data_t *ud)
 {
     dvp_instance *inst = ud->data;
@@ -88,6 +100,8 @@ static int dovecot_read(user_data_t *ud)
     dvp_logger_new_read(&inst->log);
     inst->plan.read_count = inst->reads;
     inst->plan.user_slice = (unsigned)(inst->reads++ % inst->plan.user_slices);
+    inst->read_time = cdtime();
+    dvp_submit_begin(&inst->submit, inst->read_time);
     /* Blocks at most Timeout: the library polls every connection of this
      * read against one deadline. */
     if (dva_scrape_run(&inst->plan, &result, &err) < 0) {
@@ -98,9 +112,8 @@ static int dovecot_read(user_data_t *ud)
         return -1;
     }
     dva_read_explain(&inst->plan, &result, dvp_lib_notice, &inst->log);
-    cdtime_t now = cdtime();
-    dvp_submit_result(&inst->submit, &result, now);
-    dvp_notify_result(&inst->notify, &result, now);
+    dvp_submit_result(&inst->submit, &result, inst->read_time);
+    dvp_notify_result(&inst->notify, &result, inst->read_time);
     inst->plan.generation = dvp_versions_after_read(&inst->versions, &result);
     /* A server without `indexer list` (2.3) is not asked again (logged once). */
     const dva_collected *ix = dva_scrape_collected(&result, &dva_collect_indexer);
@@ -159,6 +172,10 @@ static int instance_start(dvp_instance_config *config)
                     s->quota_warning);
     if (s->quota_interval > 0)
         inst->submit.user_interval = DOUBLE_TO_CDTIME_T(s->quota_interval);
+    if (s->quota_series != DVA_QUOTA_SERIES_TOP) { /* top N needs every user */
+        inst->plan.on_user_quota = user_quota;
+        inst->plan.on_user_quota_ctx = inst;
+    }
     dvp_notify_init(&inst->notify, s->name, s->report_host, s->quota_warning,
                     s->quota_failure, &inst->log);
     inst->notify.health.enabled = s->service_notifications;

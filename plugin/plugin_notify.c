@@ -292,15 +292,22 @@ out:
     dvp_key_free(key, buf);
 }
 
-static void report_user(dvp_notify *n, const dva_scrape_user *u, cdtime_t now)
+static void report_user_quota(dvp_notify *n, const dva_scrape_user *u, cdtime_t now)
 {
     report_user_step(n, KEY_QUOTA_FAILING, "quota", u->name, &u->quota_step);
-    report_user_step(n, KEY_MAILBOX_FAILING, "mailbox status", u->name,
-                     &u->mailbox_step);
     if (!u->quota_step.attempted || u->quota_step.error.code != DVA_OK)
         return;
     for (size_t i = 0; i < u->quota.nrows; i++)
         report_quota_row(n, u->name, &u->quota.rows[i], now);
+}
+
+/* A user whose quota came during the read has no rows left here. */
+static void report_user(dvp_notify *n, const dva_scrape_user *u, cdtime_t now)
+{
+    if (!u->quota_delivered)
+        report_user_quota(n, u, now);
+    report_user_step(n, KEY_MAILBOX_FAILING, "mailbox status", u->name,
+                     &u->mailbox_step);
 }
 
 /* The sender of the server-health notifications (plugin_health_notify.c). */
@@ -316,12 +323,32 @@ static void health_send(void *ctx, int severity, const char *type,
     send_notification(s->n, severity, s->now, type, type_instance, "%s", message);
 }
 
+/* Once per read that reached the server, before its first quota row. */
+static void age_state(dvp_notify *n)
+{
+    if (n->aged)
+        return;
+    dvp_map_age(&n->state, DVP_NOTIFY_FORGET_READS);
+    n->aged = true;
+}
+
+void dvp_notify_user_quota(dvp_notify *notify, const dva_scrape_user *user,
+                           cdtime_t now)
+{
+    age_state(notify); /* rows came: the server is up */
+    report_user_quota(notify, user, now);
+}
+
 void dvp_notify_result(dvp_notify *notify, const dva_scrape_result *result,
                        cdtime_t now)
 {
-    if (!report_server(notify, result, now))
+    bool up = report_server(notify, result, now);
+    if (!up) {
+        notify->aged = false;
         return; /* while down, nothing else is known: keep the state as it is */
-    dvp_map_age(&notify->state, DVP_NOTIFY_FORGET_READS);
+    }
+    age_state(notify);
+    notify->aged = false; /* for the next read */
     report_step(notify, &result->stats_step, &notify->stats_failing, "stats dump");
     report_step(notify, &result->who_step, &notify->who_failing, "who");
     report_step(notify, &result->users_step, &notify->users_failing,

@@ -53,6 +53,7 @@ typedef struct {
     bool up;
     bool stats_failing, who_failing, users_failing;
     dvp_map state;
+    bool aged; /* the state was aged in the read in progress */
     bool state_full_noted;
     dvp_health_notify health; /* services at their limit (ServiceNotifications) */
     /* IdentifierLayout (plugin_layout.h): quota notifications are named as
@@ -63,6 +64,11 @@ typedef struct {
 void dvp_notify_init(dvp_notify *notify, const char *instance, const char *host,
                      double quota_warning, double quota_failure, dvp_logger *log);
 void dvp_notify_free(dvp_notify *notify);
+
+/* One user's quota as the read delivers it (the library's on_user_quota):
+ * its quota notifications now, the rest with dvp_notify_result(). */
+void dvp_notify_user_quota(dvp_notify *notify, const dva_scrape_user *user,
+                           cdtime_t now);
 
 /* Reports what changed with this read; now stamps the notifications. */
 void dvp_notify_result(dvp_notify *notify, const dva_scrape_result *result,

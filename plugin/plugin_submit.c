@@ -18,17 +18,7 @@
 const char *const dvp_mailbox_fields[DVP_MAILBOX_NFIELDS] = {"messages", "unseen",
                                                              "vsize"};
 
-typedef struct {
-    dvp_submit *s;
-    cdtime_t interval; /* of the values being dispatched */
-    cdtime_t time;
-    size_t count;
-    /* Filled once per read; each value sets only its own fields. */
-    value_list_t vl;
-    value_t value;
-    const char *vl_type; /* the string vl.type was copied from last */
-    dvp_layout_key key;  /* the user or key in the values now dispatched */
-} batch;
+typedef dvp_batch batch;
 
 /* A string literal with its length, for the names built per value. */
 typedef struct {
@@ -46,6 +36,7 @@ void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
     submit->interval = interval;
     submit->log = log;
     dvp_seen_init(&submit->seen, SEEN_MAX);
+    dvp_rowset_init(&submit->rows);
     dvp_resets_init(&submit->resets, log);
     dvp_health_values_init(&submit->health, log);
     dvp_series_init(&submit->series, DVA_QUOTA_SERIES_USER, 0, 0);
@@ -54,6 +45,7 @@ void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
 void dvp_submit_free(dvp_submit *submit)
 {
     dvp_seen_free(&submit->seen);
+    dvp_rowset_free(&submit->rows);
     dvp_resets_free(&submit->resets);
     dvp_health_values_free(&submit->health);
     dvp_series_free(&submit->series);
@@ -334,16 +326,11 @@ typedef struct {
 /* True when no row of this prefix and resource was reported in this read.
  * A quota value's identifier is <type>/<prefix><last>: the prefix ends at
  * its last '-' and no last part holds one, so two values collide only
- * when their prefixes and resources do. One key per row in the set, not
- * one per value. Keys start with a byte no type has. */
+ * when their prefixes and resources do (plugin_rowset.h). */
 static bool first_row(batch *b, const name_prefix *p, const dva_quota_row *row)
 {
-    char key[DATA_MAX_NAME_LEN + 2];
-    key[0] = '\002';
-    key[1] = (char)('0' + row->type);
-    memcpy(key + 2, p->name, p->len);
     /* < 0: cannot tell; better a duplicate than a lost value */
-    return dvp_seen_add(&b->s->seen, key, p->len + 2) != 0;
+    return dvp_rowset_add(&b->s->rows, p->name, p->len, (unsigned)row->type) != 0;
 }
 
 /* p: "<user>-<root>-" sanitised. */
@@ -410,9 +397,9 @@ static bool first_mailbox(batch *b, const char *user, const char *mailbox)
     return added;
 }
 
-static void submit_user_values(batch *b, const dva_scrape_user *u, bool quota)
+static void submit_user_quota(batch *b, const dva_scrape_user *u)
 {
-    if (quota && user_ok(&u->quota_step)) {
+    if (user_ok(&u->quota_step)) {
         static const name_prefix empty = {.fits = true};
         name_prefix user_prefix, row_prefix;
         const char *prefix_root = NULL; /* the root row_prefix was built for */
@@ -429,6 +416,10 @@ static void submit_user_values(batch *b, const dva_scrape_user *u, bool quota)
             submit_quota_row(b, u->name, &row_prefix, row);
         }
     }
+}
+
+static void submit_user_mailboxes(batch *b, const dva_scrape_user *u)
+{
     if (!user_ok(&u->mailbox_step))
         return;
     for (size_t m = 0; m < u->nmailbox_masks; m++) {
@@ -456,7 +447,9 @@ static void submit_user(batch *b, const dva_scrape_user *u, bool quota)
 {
     /* The user leads every name (sanitising keeps the length). */
     b->key = (dvp_layout_key){0, strlen(u->name)};
-    submit_user_values(b, u, quota);
+    if (quota)
+        submit_user_quota(b, u);
+    submit_user_mailboxes(b, u);
     b->key = (dvp_layout_key){0, 0};
 }
 
@@ -526,7 +519,6 @@ static void submit_users(batch *b, const dva_scrape_result *r)
             submit_user(b, &r->users[i], false);
         return;
     case DVA_QUOTA_SERIES_DOMAIN:
-        dvp_series_reset(q);
         for (size_t i = 0; i < n; i++) {
             submit_user(b, &r->users[i], false);
             if (user_ok(&r->users[i].quota_step))
@@ -543,7 +535,6 @@ static void submit_users(batch *b, const dva_scrape_result *r)
                 DVP_SERIES_MAX_DOMAINS, DVP_SERIES_OTHER);
         return;
     case DVA_QUOTA_SERIES_TOP:
-        dvp_series_reset(q);
         dvp_series_pick_top(q, r);
         for (size_t k = 0; k < q->npicked; k++)
             submit_user(b, &r->users[q->picked[k]], true);
@@ -553,34 +544,75 @@ static void submit_users(batch *b, const dva_scrape_result *r)
     }
 }
 
+void dvp_submit_begin(dvp_submit *submit, cdtime_t when)
+{
+    batch *b = &submit->batch;
+    *b = (batch){.s = submit, .interval = submit->interval, .time = when, .count = 0};
+    b->vl = (value_list_t)VALUE_LIST_INIT;
+    b->vl.values = &b->value;
+    b->vl.values_len = 1;
+    b->vl.time = when;
+    if (submit->host != NULL)
+        snprintf(b->vl.host, sizeof(b->vl.host), "%s", submit->host);
+    snprintf(b->vl.plugin, sizeof(b->vl.plugin), "%s", DVP_PLUGIN_NAME);
+    snprintf(b->vl.plugin_instance, sizeof(b->vl.plugin_instance), "%s",
+             submit->instance);
+    dvp_seen_reset(&submit->seen);
+    dvp_rowset_reset(&submit->rows, SEEN_KEEP_BYTES);
+    dvp_series_reset(&submit->series);
+    submit->batch_open = true;
+}
+
+/* The interval of per-user values (QuotaInterval, MaxUsers parts). */
+static cdtime_t users_interval(const dvp_submit *s, const dva_scrape_result *r)
+{
+    cdtime_t interval = s->user_interval > 0 ? s->user_interval : s->interval;
+    if (r->user_parts > 1) /* past MaxUsers: once in user_parts reads */
+        interval *= r->user_parts;
+    return interval;
+}
+
+void dvp_submit_user_quota(dvp_submit *submit, const dva_scrape_result *result,
+                           const dva_scrape_user *user)
+{
+    batch *b = &submit->batch;
+    if (!submit->batch_open)
+        return;
+    switch (submit->series.mode) {
+    case DVA_QUOTA_SERIES_USER:
+        b->interval = users_interval(submit, result);
+        b->key = (dvp_layout_key){0, strlen(user->name)};
+        submit_user_quota(b, user);
+        b->key = (dvp_layout_key){0, 0};
+        return;
+    case DVA_QUOTA_SERIES_DOMAIN:
+        dvp_series_add_user(&submit->series, user);
+        return;
+    case DVA_QUOTA_SERIES_NONE:
+    case DVA_QUOTA_SERIES_TOP: /* needs every user: not streamed */
+        return;
+    }
+}
+
 size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
                          cdtime_t when)
 {
-    /* On the stack: instances are read by parallel threads. */
-    batch b = {.s = submit, .interval = submit->interval, .time = when, .count = 0};
-    b.vl = (value_list_t)VALUE_LIST_INIT;
-    b.vl.values = &b.value;
-    b.vl.values_len = 1;
-    b.vl.time = when;
-    if (submit->host != NULL)
-        snprintf(b.vl.host, sizeof(b.vl.host), "%s", submit->host);
-    snprintf(b.vl.plugin, sizeof(b.vl.plugin), "%s", DVP_PLUGIN_NAME);
-    snprintf(b.vl.plugin_instance, sizeof(b.vl.plugin_instance), "%s",
-             submit->instance);
-    dvp_seen_reset(&submit->seen);
-    submit_self(&b, result);
-    submit_stats(&b, result);
-    submit_who(&b, result);
-    dvp_health_sink health = {&b, health_gauge, health_derive};
+    if (!submit->batch_open)
+        dvp_submit_begin(submit, when);
+    batch *b = &submit->batch;
+    b->interval = submit->interval;
+    submit_self(b, result);
+    submit_stats(b, result);
+    submit_who(b, result);
+    dvp_health_sink health = {b, health_gauge, health_derive};
     dvp_health_submit(&submit->health, result, &health);
-    submit_oldstats(&b, result);
-    if (submit->user_interval > 0)
-        b.interval = submit->user_interval;
-    if (result->user_parts > 1) /* past MaxUsers: once in user_parts reads */
-        b.interval *= result->user_parts;
-    submit_users(&b, result);
+    submit_oldstats(b, result);
+    b->interval = users_interval(submit, result);
+    submit_users(b, result);
     /* Kept for the next read only when small: a read of many users
      * dispatches millions of identifiers. */
     dvp_seen_trim(&submit->seen, SEEN_KEEP_BYTES);
-    return b.count;
+    dvp_rowset_reset(&submit->rows, SEEN_KEEP_BYTES);
+    submit->batch_open = false;
+    return b->count;
 }

@@ -83,6 +83,7 @@
 #include "plugin_map.h"
 #include "plugin_resets.h"
 #include "plugin_quota_series.h"
+#include "plugin_rowset.h"
 #include "plugin_seen.h"
 
 /* The mailbox status fields the plugin asks for, in this order. */
@@ -92,7 +93,23 @@
 #define DVP_MAILBOX_NFIELDS 3
 extern const char *const dvp_mailbox_fields[DVP_MAILBOX_NFIELDS];
 
+typedef struct dvp_submit dvp_submit;
+
+/* The values of one read as they are dispatched (private to
+ * plugin_submit.c). */
 typedef struct {
+    dvp_submit *s;
+    cdtime_t interval; /* of the values being dispatched */
+    cdtime_t time;
+    size_t count;
+    /* Filled once per read; each value sets only its own fields. */
+    value_list_t vl;
+    value_t value;
+    const char *vl_type; /* the string vl.type was copied from last */
+    dvp_layout_key key;  /* the user or key in the values now dispatched */
+} dvp_batch;
+
+struct dvp_submit {
     const char *instance; /* borrowed */
     const char *host;     /* borrowed; NULL: collectd's host name */
     cdtime_t interval;
@@ -102,20 +119,34 @@ typedef struct {
     cdtime_t user_interval;
     dvp_logger *log;              /* borrowed */
     dvp_seen seen;                /* identifiers dispatched during the current read */
+    dvp_rowset rows;              /* ... and its quota rows (plugin_rowset.h) */
     dvp_resets resets;            /* stats counters across a reload */
     dvp_health_values health;     /* processes across reads */
     dva_identifier_layout layout; /* IdentifierLayout; 0: classic */
     /* QuotaSeries; "user" after dvp_submit_init(), dvp_series_init() sets
      * another. */
     dvp_quota_series series;
-} dvp_submit;
+    dvp_batch batch; /* the read in progress */
+    bool batch_open; /* dvp_submit_begin() was called, the result not yet */
+};
 
 void dvp_submit_init(dvp_submit *submit, const char *instance, const char *host,
                      cdtime_t interval, dvp_logger *log);
 void dvp_submit_free(dvp_submit *submit);
 
-/* Dispatches the values of one read, all stamped with when. Returns how
- * many values were dispatched. */
+/* Starts a read whose users' quota may come during it (stamped with
+ * when): dvp_submit_user_quota() for each, then dvp_submit_result(). */
+void dvp_submit_begin(dvp_submit *submit, cdtime_t when);
+/* One user's quota values as the read delivers them (the library's
+ * on_user_quota): dispatched now with QuotaSeries "user", summed with
+ * "domain"; nothing with "none" or "top N" (top N needs every user, so
+ * the plugin does not take users as they come then). */
+void dvp_submit_user_quota(dvp_submit *submit, const dva_scrape_result *result,
+                           const dva_scrape_user *user);
+
+/* Dispatches the values of one read, all stamped with when (or the time
+ * dvp_submit_begin() was given). Returns how many values were dispatched,
+ * those of dvp_submit_user_quota() included. */
 size_t dvp_submit_result(dvp_submit *submit, const dva_scrape_result *result,
                          cdtime_t when);
 

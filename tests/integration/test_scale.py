@@ -135,6 +135,29 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(quota, slow)
 
 
+    def test_streamed_reads_give_the_values_of_the_read_kept_whole(self):
+        # on_user_quota (what the plugin uses): each user's rows are handed
+        # over as they arrive and then forgotten: the scan's reply and
+        # 2.4's all-user `quota get -A` are streamed, a user's own request
+        # is handed over when answered. The same values as without it.
+        slow, slow_users, _ = self.slow_path()
+        variants = [("scan", [], ["--scan-dir", self.scan_dir, "--connections", "2"]),
+                    ("per-user", [], [])]
+        if self.d.generation == "2.4":
+            variants.append(("all-user quota get -A", ["--generation", "2.4"], []))
+        for name, glob, opts in variants:
+            with self.subTest(variant=name):
+                args = glob + ["scrape", "--no-stats", "--no-who", "--users-mask", "*"]
+                whole = scrape_quota(self.query(*args, *opts)[0].stdout)
+                p, _ = self.query(*args, *opts, "--stream")
+                quota, listed = scrape_quota(p.stdout)
+                self.assertEqual(sorted(listed), slow_users, p.stderr[-500:])
+                self.assertEqual(quota, whole[0])
+                if name != "all-user quota get -A":
+                    self.assertEqual(quota, slow)
+                self.assertIn("\nstreamed\t%d\n" % len(quota), p.stdout)
+                self.assertIn("u00042@bulk.example", quota)
+
     def test_slices_read_every_user_exactly_once(self):
         # QuotaInterval spreads the users over reads: slice k of n keeps
         # the users whose name hashes to k, so n reads cover everyone once.

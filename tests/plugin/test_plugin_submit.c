@@ -357,6 +357,34 @@ static void test_mailbox_from_capture(void **state)
     assert_int_equal(stub_count_logs(-1, ""), 0);
 }
 
+/* Rows that would share an identifier: names equal after sanitising, or
+ * a '-' moving between the user and the root. The first is reported, the
+ * second not (once warned); another resource of the same prefix is. */
+static void test_quota_rows_with_one_identifier(void **state)
+{
+    fixture *f = *state;
+    tu_user_quota_row(tu_result_user(&f->result, "a b@x"), "q", DVA_QUOTA_STORAGE, 1,
+                      10, 10);
+    tu_user_quota_row(tu_result_user(&f->result, "a_b@x"), "q", DVA_QUOTA_STORAGE, 2,
+                      10, 20);
+    tu_user_quota_row(tu_result_user(&f->result, "a_b@x"), "q", DVA_QUOTA_MESSAGE, 3,
+                      10, 30);
+    tu_user_quota_row(tu_result_user(&f->result, "c-d"), "e", DVA_QUOTA_STORAGE, 4, 10,
+                      40);
+    tu_user_quota_row(tu_result_user(&f->result, "c"), "d-e", DVA_QUOTA_STORAGE, 5, 10,
+                      50);
+    run(f);
+    expect_gauge("bytes", "a_b@x-q-used", 1024);
+    expect_gauge("email_count", "a_b@x-q-used", 3);
+    expect_gauge("bytes", "c-d-e-used", 4096);
+    assert_int_equal(stub_count_logs(LOG_WARNING, "bytes-a_b@x-q-used in one read"), 1);
+    assert_int_equal(stub_count_logs(LOG_WARNING, "bytes-c-d-e-used in one read"), 1);
+    /* The next read starts afresh. */
+    stub_reset();
+    run(f);
+    expect_gauge("bytes", "a_b@x-q-used", 1024);
+}
+
 static void test_sanitised_names(void **state)
 {
     fixture *f = *state;
@@ -490,6 +518,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_steps_dispatch_nothing, setup,
                                         tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_mailbox_from_capture, setup,
+                                        tu_submit_teardown),
+        cmocka_unit_test_setup_teardown(test_quota_rows_with_one_identifier, setup,
                                         tu_submit_teardown),
         cmocka_unit_test_setup_teardown(test_sanitised_names, setup,
                                         tu_submit_teardown),

@@ -40,7 +40,10 @@
  *                          the users of slice K of N (QuotaInterval);
  *                          --max-users N [--read-count C] bounds the listed
  *                          users (MaxUsers): a line parts\tPART\tPARTS\t
- *                          LISTED\tDROPPED when the bound split them
+ *                          LISTED\tDROPPED when the bound split them; --stream takes
+ *                          each user's quota as it comes (on_user_quota):
+ *                          its rows are printed then, and streamed\tN
+ *                          (how many users came so) at the end
  *   pipeline CMD [ARGS] [-- CMD [ARGS]]...
  *                          the commands above (but scrape) as requests on ONE
  *                          connection, in order: shows what the library refuses
@@ -562,6 +565,15 @@ static void print_oldstats_steps(const dva_scrape_result *r, const dva_error *do
     }
 }
 
+/* --stream: a user's quota as the read delivers it (on_user_quota). */
+static void print_streamed(void *ctx, const dva_scrape_result *r,
+                           const dva_scrape_user *u)
+{
+    (void)r;
+    (*(size_t *)ctx)++;
+    print_quota(&u->quota);
+}
+
 static void run_scrape(const target *t, int argc, char **argv)
 {
     const char **users = calloc((size_t)argc, sizeof(*users));
@@ -580,6 +592,7 @@ static void run_scrape(const target *t, int argc, char **argv)
                             .user_masks = masks,
                             .timeout_ms = t->timeout_ms,
                             .log = log_message};
+    size_t streamed = 0;
     bool oldstats_any = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
@@ -608,7 +621,10 @@ static void run_scrape(const target *t, int argc, char **argv)
             plan.max_users = (size_t)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--read-count") == 0 && i + 1 < argc)
             plan.read_count = (uint64_t)strtoull(argv[++i], NULL, 10);
-        else
+        else if (strcmp(argv[i], "--stream") == 0) {
+            plan.on_user_quota = print_streamed;
+            plan.on_user_quota_ctx = &streamed;
+        } else
             usage("bad scrape option \"%s\"", argv[i]);
     }
     plan.generation = oldstats_gen;
@@ -657,6 +673,8 @@ static void run_scrape(const target *t, int argc, char **argv)
             for (size_t m = 0; m < u->nmailbox_masks; m++)
                 print_mailboxes(&u->mailboxes[m]);
         }
+        if (plan.on_user_quota != NULL)
+            printf("streamed\t%zu\n", streamed);
     }
     dva_scrape_result_free(&r);
     free(users);

@@ -84,6 +84,12 @@ typedef enum {
     DVA_RECV_AGAIN = 0, /* nothing complete yet: poll and call again */
     DVA_RECV_RESULT,    /* *result holds the next request's outcome */
     DVA_RECV_IDLE,      /* no request pending */
+    /* A streamed request's reply (dva_request.stream) got complete rows:
+     * result->tag says whose; read them with dva_client_rows(), then
+     * drop those used with dva_client_drop_rows() and call receive again.
+     * The rows not dropped come again, and the reply ends as RESULT with
+     * the rows never dropped and its status (which may still fail). */
+    DVA_RECV_ROWS,
 } dva_recv;
 
 /* Does all the I/O possible without blocking (connect, handshake, writes,
@@ -91,6 +97,12 @@ typedef enum {
  * connection failure, each pending request comes back in order with the
  * failure as its error. result must be initialised (zeroed or cleared). */
 dva_recv dva_client_receive(dva_client *client, dva_result *result);
+
+/* After DVA_RECV_ROWS: the reply so far, cut into rows (its status is not
+ * known yet; only its complete rows count), and forgetting its first
+ * nrows rows. */
+const dva_reply *dva_client_rows(const dva_client *client);
+void dva_client_drop_rows(dva_client *client, size_t nrows);
 
 /* The poll events the client waits for now (POLLIN and/or POLLOUT, 0 when
  * idle or closed); pass them to dva_transport_poll_fd(). */

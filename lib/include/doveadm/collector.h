@@ -63,6 +63,12 @@ struct dva_collector {
      * j then fails with it. */
     int (*request)(dva_read *r, const dva_job *j, dva_command *cmd,
                    const char **username, dva_error *err);
+    /* Optional: the complete rows so far of j's reply, while it arrives,
+     * when the plan takes users' quota as it comes (on_user_quota; the
+     * request is then streamed). Use what can be used now and return how
+     * many of the first rows may be forgotten; the others come again, and
+     * the rest of the reply goes to answer() or fail() as usual. */
+    size_t (*rows)(dva_read *r, const dva_job *j, const dva_reply *rows);
     /* j's outcome (dva_read_outcome()): decode it, yield into the result. */
     void (*answer)(dva_read *r, const dva_job *j, const char *where);
     /* j failed with err (not sent, a failure status, its connection, the

@@ -51,4 +51,12 @@ int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quot
                      dva_error *err);
 void dva_quota_free(dva_quota *quota);
 
+/* Rows first .. first + n - 1 of a reply with a username column whose
+ * status is not known yet (a streamed reply, client.h), into rows (n of
+ * them); any user is accepted, the caller credits them. 0, or -1 with err
+ * (row numbers count from the rows the reply still holds). Strings point
+ * into reply. */
+int dva_quota_decode_rows(const dva_reply *reply, size_t first, size_t n,
+                          dva_quota_row *rows, dva_error *err);
+
 #endif

@@ -107,7 +107,8 @@ typedef struct {
     bool dup_possible;  /* last reply was a coded failure (2.3.0-2.3.16) */
     size_t value_start; /* offset of the current value in out->data */
     size_t status_len;
-    size_t consumed_total; /* raw bytes of the current reply so far */
+    size_t consumed_total;              /* raw bytes of the current reply so far */
+    size_t dropped_values, dropped_len; /* rows dropped (dva_parser_drop_rows) */
     char status_line[DVA_STATUS_LINE_MAX];
 } dva_parser;
 
@@ -127,6 +128,13 @@ void dva_parser_begin(dva_parser *parser, dva_reply *out, size_t ncols);
  * multiple of ncols is a protocol error. */
 dva_parse_result dva_parser_feed(dva_parser *parser, const char *data, size_t len,
                                  size_t *consumed, dva_error *err);
+
+/* For a streamed reply: forgets the first nrows complete rows of the reply
+ * being parsed (the caller has used them), so that a long reply needs
+ * memory only for the rows not used yet. The limits still count the
+ * dropped rows; the status and later rows come as without it. Nothing
+ * happens when the reply holds fewer complete rows. */
+void dva_parser_drop_rows(dva_parser *parser, size_t nrows);
 
 /* True when the bytes fed since dva_parser_begin() may be dropped: none at
  * all, or a prefix of the duplicate status line that may follow a coded

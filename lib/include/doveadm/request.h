@@ -10,6 +10,7 @@
 #error "doveadm/request.h belongs to the protocol layer (doc/ARCHITECTURE.md)"
 #endif
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
@@ -19,6 +20,9 @@ typedef struct {
     char flags;   /* 0, 'v' (verbose) or 'D' (debug) */
     size_t ncols; /* row width of the reply; 0: values are not cut */
     void *tag;    /* returned untouched in the result */
+    /* Streamed: the rows of the reply come as they arrive (DVA_RECV_ROWS
+     * in client.h), so a long reply is never held whole. Needs ncols. */
+    bool stream;
 } dva_request;
 
 #endif

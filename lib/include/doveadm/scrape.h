@@ -41,7 +41,9 @@
 #include "doveadm/health.h"
 #include "doveadm/who.h"
 
-typedef struct dva_collector dva_collector; /* collector.h */
+typedef struct dva_collector dva_collector;         /* collector.h */
+typedef struct dva_scrape_result dva_scrape_result; /* below */
+typedef struct dva_scrape_user dva_scrape_user;
 
 /* At most this many parts of the users past dva_scrape_plan.max_users. */
 #define DVA_MAX_USER_PARTS 50
@@ -117,6 +119,19 @@ typedef struct {
     const char *oldstats_sort_by; /* NULL: num_cmds */
     size_t oldstats_top;          /* rows kept per keyed scope; 0: all */
 
+    /* Optional: called during the read with each user whose quota has
+     * been read (quota_step attempted, no error), as soon as it is known:
+     * by a server-side scan or 2.4's all-user `quota get -A` as their rows
+     * arrive, by a request of the user's own when it is answered. The
+     * user's rows are forgotten when it returns (u->quota then holds no
+     * rows; quota_delivered is set), so a read of many users never holds
+     * all their rows or the whole reply. The user's other steps (mailbox
+     * status) come with the result as usual. NULL: every user's rows stay
+     * in the result until it is freed. */
+    void (*on_user_quota)(void *ctx, const dva_scrape_result *result,
+                          const dva_scrape_user *user);
+    void *on_user_quota_ctx;
+
     /* The collectors to run, NULL-terminated; NULL: dva_collectors (the
      * built-in ones, collector.h). */
     const dva_collector *const *collectors;
@@ -164,19 +179,20 @@ typedef struct {
 /* The step's error as a dva_error: its code and text ("" when none). */
 void dva_user_step_error(const dva_user_step *step, dva_error *out);
 
-typedef struct {
+struct dva_scrape_user {
     char *name;
     dva_user_step quota_step;
     dva_reply *quota_reply; /* of a request of its own; NULL: none */
     dva_quota quota;        /* rows point into quota_reply, or into a scan's */
     bool quota_shared;      /* quota.rows belong to result->scan_quota */
+    bool quota_delivered;   /* given to plan->on_user_quota; rows forgotten */
     dva_user_step mailbox_step;
     dva_reply *mailbox_replies; /* one per mailbox mask */
     dva_mailbox_status *mailboxes;
     size_t nmailbox_masks;
-} dva_scrape_user;
+};
 
-typedef struct {
+struct dva_scrape_result {
     bool up;               /* the server answered at least one request */
     dva_error down_reason; /* why not, when !up */
     uint64_t duration_ms;
@@ -228,7 +244,7 @@ typedef struct {
 
     dva_collected *collected; /* one per collector of the plan, or NULL */
     size_t ncollected;
-} dva_scrape_result;
+};
 
 /* Runs the plan; returns within timeout_ms plus the time of one poll wake.
  * Returns 0 when the plan ran (check result->up and each step), -1 when

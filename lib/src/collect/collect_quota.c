@@ -45,7 +45,9 @@ static void answer(dva_read *r, const dva_job *j, const char *where)
     if (dva_quota_decode(u->quota_reply, u->name, &u->quota, &err) < 0) {
         dva_user_step_decode_failed(&u->quota_step, &err, where, "quota get", u->name);
         dva_read_doubt_generation(r);
+        return;
     }
+    dva_read_deliver_quota(r, j->user);
 }
 
 static void fail(dva_read *r, const dva_job *j, const dva_error *err)

@@ -5,18 +5,33 @@
  * files written into the plan's scan_dir. A scan's rows are credited to
  * the users of its file; a user it did not answer for, a user whose name
  * cannot go into the file, and every user of a scan that failed are read
- * one request each (collect_quota.c). */
+ * one request each (collect_quota.c).
+ *
+ * When the plan takes users as they come (on_user_quota), a scan's reply
+ * is streamed: each part of its rows is decoded and credited as it
+ * arrives, and only the rows of the part's last user (which may go on in
+ * the next part) are kept, so the reply is never held whole. Either way
+ * the rows are credited in the file's order up to the first row that
+ * breaks it; the scan is refused there and the users after it are read
+ * one by one. */
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "decode_util.h"
 #include "scan_file.h"
 #include "read.h"
 
 /* The users of one scan, in the order of its file. */
 typedef struct {
     size_t *users;
+    const char **names; /* theirs, in the same order */
     size_t nusers;
     char *path;
+    dva_scan_cursor cursor; /* where the rows credited so far are */
+    bool refused;           /* a row broke the order: nothing more credited */
+    dva_quota_row *rows;    /* a streamed part, decoded (reused) */
+    size_t rows_cap;
+    size_t rows_done; /* rows of the reply credited and forgotten */
 } chunk;
 
 bool dva_collect_scan_wanted(const dva_scrape_plan *p)
@@ -84,16 +99,16 @@ static void start_chunk(dva_read *r, size_t c)
     dva_scrape_result *res = dva_read_result(r);
     chunk *ch = &chunks(r)[c];
     dva_error err;
-    const char **names = malloc(ch->nusers * sizeof(char *));
+    /* Kept for crediting: the names of the users do not move. */
+    ch->names = malloc((ch->nusers ? ch->nusers : 1) * sizeof(char *));
     int rc = -1;
-    if (names == NULL) {
+    if (ch->names == NULL) {
         dva_fail(&err, DVA_ERR_NOMEM, "out of memory for the quota scan");
     } else {
         for (size_t i = 0; i < ch->nusers; i++)
-            names[i] = res->users[ch->users[i]].name;
-        rc = dva_scan_write_file(dva_read_plan(r)->scan_dir, names, ch->nusers,
+            ch->names[i] = res->users[ch->users[i]].name;
+        rc = dva_scan_write_file(dva_read_plan(r)->scan_dir, ch->names, ch->nusers,
                                  &ch->path, &err);
-        free(names);
     }
     if (rc < 0) {
         scan_failed(r, &err);
@@ -166,49 +181,93 @@ static int request(dva_read *r, const dva_job *j, dva_command *cmd,
     return 0;
 }
 
-/* Credits the decoded rows of scan c to its users; -1 with err when the
- * rows do not fit the file. */
-static int credit(dva_read *r, size_t c, dva_error *err)
+/* Gives the user at index k of scan c's file its n rows (all of them:
+ * the caller saw the next user's row, or the reply's end). */
+static void credit_user(dva_read *r, chunk *ch, size_t k, const dva_quota_row *rows,
+                        size_t n)
 {
-    dva_scrape_result *res = dva_read_result(r);
-    const chunk *ch = &chunks(r)[c];
-    dva_scan_range *ranges = malloc((ch->nusers ? ch->nusers : 1) * sizeof(*ranges));
-    const char **names = malloc((ch->nusers ? ch->nusers : 1) * sizeof(*names));
-    int rc = -1;
-    if (ranges == NULL || names == NULL) {
-        dva_fail(err, DVA_ERR_NOMEM, "out of memory for the quota scan");
-        goto out;
-    }
-    for (size_t i = 0; i < ch->nusers; i++)
-        names[i] = res->users[ch->users[i]].name;
-    if (dva_scan_assign(&res->scan_quota[c], names, ch->nusers, ranges, err) < 0)
-        goto out;
-    for (size_t i = 0; i < ch->nusers; i++) {
-        dva_scrape_user *u = &res->users[ch->users[i]];
-        if (ranges[i].count == 0 || u->quota_step.attempted)
-            continue;
-        dva_quota q = {.rows = res->scan_quota[c].rows + ranges[i].first,
-                       .nrows = ranges[i].count};
-        bool failed = false;
-        for (size_t k = 0; k < q.nrows; k++)
-            failed = failed || q.rows[k].error;
-        if (failed) {
+    size_t user = ch->users[k];
+    dva_scrape_user *u = &dva_read_result(r)->users[user];
+    if (u->quota_step.attempted)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].error) {
             /* As its own `quota get` would have: "error" rows, TEMPFAIL. */
             dva_error why;
             dva_fail(&why, DVA_ERR_COMMAND,
                      "'quota get' for %s failed in the quota scan: TEMPFAIL", u->name);
             dva_user_step_fail(&u->quota_step, &why);
-            continue;
+            return;
         }
-        u->quota = q;
-        u->quota_shared = true;
-        u->quota_step.attempted = true;
     }
-    rc = 0;
-out:
-    free(ranges);
-    free(names);
-    return rc;
+    u->quota = (dva_quota){.rows = (dva_quota_row *)rows, .nrows = n};
+    u->quota_shared = true;
+    u->quota_step.attempted = true;
+    dva_read_deliver_quota(r, user);
+}
+
+/* Credits n decoded rows of scan c, which end with a user's last row, in
+ * the file's order; at the first row out of it the scan is refused. */
+static void credit(dva_read *r, chunk *ch, const dva_quota_row *rows, size_t n,
+                   size_t row_base)
+{
+    size_t first = 0;
+    long k = -1;
+    for (size_t i = 0; i <= n && !ch->refused; i++) {
+        dva_error err;
+        long next = i < n ? dva_scan_next(&ch->cursor, rows[i].user, ch->names,
+                                          ch->nusers, row_base + i + 1, &err)
+                          : -1;
+        if (i < n && next < 0) {
+            ch->refused = true;
+            scan_failed(r, &err);
+        }
+        if (i == n || next != k) {
+            if (k >= 0)
+                credit_user(r, ch, (size_t)k, rows + first, i - first);
+            first = i;
+            k = next;
+        }
+    }
+}
+
+/* Refuses the rest of scan c: nothing more of it is credited. */
+static void refuse(dva_read *r, chunk *ch, const dva_error *err)
+{
+    ch->refused = true;
+    scan_failed(r, err);
+}
+
+/* A part of a streamed scan: every user but the last is complete. */
+static size_t rows(dva_read *r, const dva_job *j, const dva_reply *reply)
+{
+    chunk *ch = &chunks(r)[j->arg];
+    size_t n = dva_reply_rows(reply);
+    if (ch->refused)
+        return n;
+    dva_error err;
+    if (n > ch->rows_cap) {
+        size_t cap = ch->rows_cap * 2 > n ? ch->rows_cap * 2 : n;
+        dva_quota_row *grown = realloc(ch->rows, cap * sizeof(*grown));
+        if (grown == NULL) {
+            dva_fail(&err, DVA_ERR_NOMEM, "out of memory for the quota scan");
+            refuse(r, ch, &err);
+            return n;
+        }
+        ch->rows = grown;
+        ch->rows_cap = cap;
+    }
+    if (dva_quota_decode_rows(reply, 0, n, ch->rows, &err) < 0) {
+        refuse(r, ch, &err);
+        return n;
+    }
+    size_t complete = n; /* the last user's rows may go on */
+    while (complete > 0 &&
+           dva_user_equal(ch->rows[complete - 1].user, ch->rows[n - 1].user))
+        complete--;
+    credit(r, ch, ch->rows, complete, ch->rows_done);
+    ch->rows_done += complete;
+    return complete;
 }
 
 /* A scan's reply (success or a failure status), or its connection lost
@@ -218,6 +277,7 @@ static void answer(dva_read *r, const dva_job *j, const char *where)
     (void)where;
     dva_scrape_result *res = dva_read_result(r);
     size_t c = j->arg;
+    chunk *ch = &chunks(r)[c];
     dva_errcode code = dva_read_outcome(r)->error.code;
     if (code != DVA_OK && code != DVA_ERR_COMMAND) {
         scan_failed(r, &dva_read_outcome(r)->error);
@@ -227,11 +287,10 @@ static void answer(dva_read *r, const dva_job *j, const char *where)
     dva_error err;
     dva_read_take_reply(r, &res->scan_replies[c]);
     res->scan_step.attempted = true;
-    if (dva_quota_decode(&res->scan_replies[c], NULL, &res->scan_quota[c], &err) < 0 ||
-        credit(r, c, &err) < 0) {
-        dva_quota_free(&res->scan_quota[c]);
-        scan_failed(r, &err);
-    }
+    if (dva_quota_decode(&res->scan_replies[c], NULL, &res->scan_quota[c], &err) < 0)
+        refuse(r, ch, &err);
+    else if (!ch->refused)
+        credit(r, ch, res->scan_quota[c].rows, res->scan_quota[c].nrows, ch->rows_done);
     fallback_chunk(r, c);
 }
 
@@ -252,6 +311,8 @@ static void finish(dva_read *r)
         if (chs[c].path != NULL)
             unlink(chs[c].path);
         free(chs[c].path);
+        free(chs[c].names);
+        free(chs[c].rows);
     }
     free(chs[0].users); /* the one array all chunks slice */
     free(chs);
@@ -265,6 +326,7 @@ const dva_collector dva_collect_quota_scan = {
     .connections = connections,
     .start = start,
     .request = request,
+    .rows = rows,
     .answer = answer,
     .fail = fail,
     .finish = finish,

@@ -94,6 +94,10 @@ void dva_read_decide_generation(dva_read *r);
  * dva_scrape_result.generation_doubtful. */
 void dva_read_doubt_generation(dva_read *r);
 
+/* User `user`'s quota was read: hands it to plan->on_user_quota, if any,
+ * and forgets its rows (dva_scrape_plan.on_user_quota). */
+void dva_read_deliver_quota(dva_read *r, size_t user);
+
 /* collect_mailbox.c: the masks and fields of a plan, defaults filled in. */
 size_t dva_collect_mailbox_masks(const dva_scrape_plan *p, const char *const **masks);
 size_t dva_collect_mailbox_fields(const dva_scrape_plan *p, const char *const **fields);

@@ -91,14 +91,30 @@ static void handle_outcome(dva_read *r, const char *where)
     }
 }
 
+/* A streamed reply's rows so far go to its collector, which says how
+ * many of them the client may forget. */
+static void handle_rows(dva_read *r, dva_client *client)
+{
+    dva_job j = r->jobs[dva_read_tag_job(r->res.tag)].pub;
+    size_t used = j.collector->rows(r, &j, dva_client_rows(client));
+    dva_client_drop_rows(client, used);
+}
+
 /* Drains one connection; frees it when it has nothing left to do. */
 static void drain(dva_read *r, size_t i)
 {
     dva_recv got;
-    while (r->conns[i].client != NULL &&
-           (got = dva_client_receive(r->conns[i].client, &r->res)) == DVA_RECV_RESULT)
+    while (
+        r->conns[i].client != NULL &&
+        ((got = dva_client_receive(r->conns[i].client, &r->res)) == DVA_RECV_RESULT ||
+         got == DVA_RECV_ROWS)) {
+        if (got == DVA_RECV_ROWS) {
+            handle_rows(r, r->conns[i].client);
+            continue;
+        }
         /* may open connections: r->conns can move, the transport not */
         handle_outcome(r, dva_transport_describe(r->conns[i].transport));
+    }
     dva_read_conn *cn = &r->conns[i];
     if (cn->client == NULL)
         return;

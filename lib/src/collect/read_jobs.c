@@ -47,6 +47,7 @@ static int send_job(dva_read *r, dva_read_conn *cn, size_t index)
     r->jobs[index].signal = dva_generation_signal(&cmd);
     r->jobs[index].server_wide = user == NULL;
     dva_request req = dva_command_request(&cmd, user, dva_read_job_tag(index));
+    req.stream = job.collector->rows != NULL && r->plan->on_user_quota != NULL;
     if (dva_client_send(cn->client, &req, &err) < 0) {
         fail_job(r, &job, &err);
         return -1;

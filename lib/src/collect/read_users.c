@@ -57,10 +57,36 @@ static unsigned fewest_parts(const uint64_t *hashes, size_t n, size_t budget,
     return DVA_MAX_USER_PARTS; /* what does not fit is dropped */
 }
 
+/* Room for the users a list of n names adds, sized once: grown by
+ * doubling, the array of 100,000 users' records would be up to twice
+ * their size. */
+static void reserve_users(dva_read *r, const char *const *names, size_t n)
+{
+    const dva_scrape_plan *plan = r->plan;
+    dva_scrape_result *res = r->result;
+    size_t kept = n;
+    if (plan->user_slices > 1) {
+        kept = 0;
+        for (size_t i = 0; i < n; i++)
+            kept +=
+                dva_scrape_user_slice(names[i], plan->user_slices) == plan->user_slice;
+    }
+    size_t room = r->max_users > res->nusers ? r->max_users - res->nusers : 0;
+    size_t need = res->nusers + (kept < room ? kept : room);
+    if (need <= r->users_cap)
+        return;
+    dva_scrape_user *users = realloc(res->users, need * sizeof(*users));
+    if (users == NULL)
+        return; /* dva_read_new_user() grows it as it can */
+    res->users = users;
+    r->users_cap = need;
+}
+
 void dva_read_bound_users(dva_read *r, const char *const *names, size_t n)
 {
     const dva_scrape_plan *plan = r->plan;
     dva_scrape_result *res = r->result;
+    reserve_users(r, names, n);
     if (r->max_users == SIZE_MAX)
         return; /* no bound: nothing to count */
     uint64_t *hashes = malloc((n > 0 ? n : 1) * sizeof(*hashes));
@@ -215,4 +241,23 @@ void dva_read_doubt_generation(dva_read *r)
 {
     if (dva_generation_user_rows(r->gen) == DVA_ROWS_NAMED)
         r->result->generation_doubtful = true;
+}
+
+void dva_read_deliver_quota(dva_read *r, size_t user)
+{
+    const dva_scrape_plan *plan = r->plan;
+    dva_scrape_user *u = &r->result->users[user];
+    if (plan->on_user_quota == NULL || u->quota_delivered || !u->quota_step.attempted ||
+        u->quota_step.error.code != DVA_OK)
+        return;
+    plan->on_user_quota(plan->on_user_quota_ctx, r->result, u);
+    u->quota_delivered = true;
+    if (!u->quota_shared)
+        dva_quota_free(&u->quota);
+    u->quota = (dva_quota){0};
+    if (u->quota_reply != NULL) {
+        dva_reply_free(u->quota_reply);
+        free(u->quota_reply);
+        u->quota_reply = NULL;
+    }
 }

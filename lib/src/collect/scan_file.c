@@ -89,37 +89,42 @@ int dva_scan_write_file(const char *dir, const char *const *names, size_t n,
     return 0;
 }
 
+long dva_scan_next(dva_scan_cursor *cur, const char *user, const char *const *names,
+                   size_t n, size_t row, dva_error *err)
+{
+    if (cur->at < n && dva_user_equal(user, names[cur->at])) {
+        cur->started = true;
+        return (long)cur->at;
+    }
+    /* A later user of the list; never one already passed. */
+    size_t next = cur->started ? cur->at + 1 : cur->at;
+    while (next < n && !dva_user_equal(user, names[next]))
+        next++;
+    if (next == n) {
+        char q[DVA_QUOTE_MAX];
+        dva_fail(err, DVA_ERR_DECODE,
+                 "Row %zu of the quota scan reply is for user \"%s\", who is not "
+                 "next in the user list; refusing to credit the scan's values.",
+                 row, dva_quote(q, sizeof(q), user, strlen(user)));
+        return -1;
+    }
+    cur->at = next;
+    cur->started = true;
+    return (long)next;
+}
+
 int dva_scan_assign(const dva_quota *quota, const char *const *names, size_t n,
                     dva_scan_range *ranges, dva_error *err)
 {
-    char q[DVA_QUOTE_MAX];
     for (size_t i = 0; i < n; i++)
         ranges[i] = (dva_scan_range){0, 0};
-    size_t k = 0;           /* the user the rows are at */
-    bool k_started = false; /* rows of names[k] seen */
+    dva_scan_cursor cur = {0, false};
     for (size_t r = 0; r < quota->nrows; r++) {
-        const char *user = quota->rows[r].user;
-        if (k < n && dva_user_equal(user, names[k])) {
-            if (!k_started)
-                ranges[k].first = r;
-            k_started = true;
-            ranges[k].count++;
-            continue;
-        }
-        /* A later user of the list; never one already passed. */
-        size_t next = k_started ? k + 1 : k;
-        while (next < n && !dva_user_equal(user, names[next]))
-            next++;
-        if (next == n)
-            return dva_fail(err, DVA_ERR_DECODE,
-                            "Row %zu of the quota scan reply is for user \"%s\", who "
-                            "is not next in the user list; refusing to credit the "
-                            "scan's values.",
-                            r + 1, dva_quote(q, sizeof(q), user, strlen(user)));
-        k = next;
-        k_started = true;
-        ranges[k].first = r;
-        ranges[k].count = 1;
+        long k = dva_scan_next(&cur, quota->rows[r].user, names, n, r + 1, err);
+        if (k < 0)
+            return -1;
+        if (ranges[k].count++ == 0)
+            ranges[k].first = r;
     }
     return 0;
 }

@@ -34,6 +34,19 @@ typedef struct {
     size_t first, count; /* rows of one user in the decoded reply */
 } dva_scan_range;
 
+/* Where the rows of a scan are in its file's list of names. */
+typedef struct {
+    size_t at;    /* the user the rows are at */
+    bool started; /* rows of names[at] seen */
+} dva_scan_cursor;
+
+/* The index in names of the user of the next row (row: its number, for
+ * the message), the cursor moved to it: the user of the row before, or a
+ * later one of the list (users may be missing); -1 with err
+ * (DVA_ERR_DECODE) for anyone else, never a user already passed. */
+long dva_scan_next(dva_scan_cursor *cur, const char *user, const char *const *names,
+                   size_t n, size_t row, dva_error *err);
+
 /* Credits decoded rows to names (the file's order): ranges[i] gets the
  * rows of names[i] (count 0: the server said nothing about that user).
  * The rows of one user must be consecutive and users must come in the

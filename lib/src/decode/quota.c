@@ -136,6 +136,24 @@ int dva_quota_decode(const dva_reply *reply, const char *expected_user, dva_quot
     return 0;
 }
 
+int dva_quota_decode_rows(const dva_reply *reply, size_t first, size_t n,
+                          dva_quota_row *rows, dva_error *err)
+{
+    if (reply->ncols != DVA_QUOTA_NCOLS)
+        return dva_fail(err, DVA_ERR_USAGE,
+                        "Streamed " WHAT " rows must name their user (%d columns).",
+                        DVA_QUOTA_NCOLS);
+    if (n > dva_reply_rows(reply) || first > dva_reply_rows(reply) - n)
+        return dva_fail(err, DVA_ERR_USAGE, "The " WHAT " reply has no rows %zu-%zu.",
+                        first + 1, first + n);
+    for (size_t i = 0; i < n; i++) {
+        memset(&rows[i], 0, sizeof(rows[i]));
+        if (decode_row(reply, first + i, true, NULL, 0, &rows[i], err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 void dva_quota_free(dva_quota *quota)
 {
     if (quota == NULL)

@@ -27,6 +27,7 @@
 typedef struct {
     void *tag;
     size_t ncols;
+    bool stream;           /* its rows are handed out as they arrive */
     char label[LABEL_MAX]; /* "'quota get' for alice@example.com" */
 } pending_request;
 

@@ -118,9 +118,10 @@ static void handle_eof(dva_client *c)
     }
 }
 
-/* Parses buffered input in READY. Returns true with *result filled when the
- * head request's reply completed. */
-static bool process_replies(dva_client *c, dva_result *result)
+/* Parses buffered input in READY. Returns RESULT with *result filled when
+ * the head request's reply completed, ROWS when a streamed one got complete
+ * rows, else AGAIN. */
+static dva_recv process_replies(dva_client *c, dva_result *result)
 {
     while (c->in_pos < c->in_len && c->state == DVA_STATE_READY) {
         pending_request *head = dva_client_queue_head(c);
@@ -143,7 +144,7 @@ static bool process_replies(dva_client *c, dva_result *result)
                                  dva_transport_describe(c->transport),
                                  head == NULL ? "no request" : head->label,
                                  err.message);
-            return false;
+            return DVA_RECV_AGAIN;
         }
         char shown[64];
         if (head == NULL) {
@@ -156,13 +157,17 @@ static bool process_replies(dva_client *c, dva_result *result)
                     dva_transport_describe(c->transport),
                     dva_quote(shown, sizeof(shown), c->in + c->in_pos,
                               c->in_len - c->in_pos));
-                return false;
+                return DVA_RECV_AGAIN;
             }
             c->in_pos += consumed == 0 ? c->in_len - c->in_pos : consumed;
             continue;
         }
         if (r == DVA_PARSE_MORE) {
             c->in_pos = c->in_len;
+            if (head->stream && c->reply.nvalues >= head->ncols) {
+                result->tag = head->tag;
+                return DVA_RECV_ROWS;
+            }
             continue;
         }
         c->in_pos += consumed;
@@ -189,9 +194,9 @@ static bool process_replies(dva_client *c, dva_result *result)
                      hint != NULL ? hint : "", hint != NULL ? ")" : "");
         }
         dva_client_queue_pop(c);
-        return true;
+        return DVA_RECV_RESULT;
     }
-    return false;
+    return DVA_RECV_AGAIN;
 }
 
 static bool pop_failed(dva_client *c, dva_result *result)
@@ -218,8 +223,11 @@ dva_recv dva_client_receive(dva_client *c, dva_result *result)
     for (;;) {
         if (c->state == DVA_STATE_CLOSED)
             return pop_failed(c, result) ? DVA_RECV_RESULT : DVA_RECV_IDLE;
-        if (c->state == DVA_STATE_READY && process_replies(c, result))
-            return DVA_RECV_RESULT;
+        if (c->state == DVA_STATE_READY) {
+            dva_recv got = process_replies(c, result);
+            if (got != DVA_RECV_AGAIN)
+                return got;
+        }
         if (c->state == DVA_STATE_CLOSED)
             continue;
         if (c->state != DVA_STATE_CONNECTING)
@@ -265,4 +273,15 @@ dva_recv dva_client_receive(dva_client *c, dva_result *result)
         if (got == 0)
             return DVA_RECV_AGAIN;
     }
+}
+
+const dva_reply *dva_client_rows(const dva_client *c)
+{
+    return &c->reply;
+}
+
+void dva_client_drop_rows(dva_client *c, size_t nrows)
+{
+    if (c->reply_begun && !c->scratch)
+        dva_parser_drop_rows(&c->parser, nrows);
 }

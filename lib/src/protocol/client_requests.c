@@ -90,7 +90,8 @@ int dva_client_send(dva_client *c, const dva_request *req, dva_error *err)
         return dva_fail(err, DVA_ERR_LIMIT,
                         "more than %zu bytes of requests are waiting to be sent",
                         OUTPUT_MAX);
-    pending_request p = {.tag = req->tag, .ncols = req->ncols};
+    pending_request p = {
+        .tag = req->tag, .ncols = req->ncols, .stream = req->stream && req->ncols > 0};
     make_label(&p, req);
     if (queue_push(c, &p) < 0)
         return dva_fail(err, DVA_ERR_NOMEM, "out of memory queueing a request");

@@ -170,7 +170,7 @@ static int append(dva_parser *p, const void *src, size_t n, dva_error *err)
         return dva_fail(err, DVA_ERR_LIMIT,
                         "The values of the doveadm reply exceed the limit of %zu bytes "
                         "in total (max_reply_len).",
-                        p->limits.max_reply_len);
+                        p->limits.max_reply_len + p->dropped_len);
     if (ensure_data(p, r->data_len + n + 1, err) < 0)
         return -1;
     memcpy(r->data + r->data_len, src, n);
@@ -200,7 +200,7 @@ static int finish_value(dva_parser *p, dva_error *err)
         return dva_fail(err, DVA_ERR_LIMIT,
                         "The doveadm reply has more values than the limit of %zu "
                         "(max_values).",
-                        p->limits.max_values);
+                        p->limits.max_values + p->dropped_values);
     if (ensure_data(p, r->data_len + 1, err) < 0 ||
         ensure_offsets(p, r->nvalues + 2, err) < 0)
         return -1;
@@ -218,7 +218,7 @@ static int fail_unterminated(dva_parser *p, dva_error *err)
                     "Protocol error in a doveadm reply: expected TAB after value %zu "
                     "(\"%s\"), got LF (every value must end with TAB, also the last "
                     "one; only a reply of a single value may omit it).",
-                    r->nvalues + 1, shown);
+                    r->nvalues + p->dropped_values + 1, shown);
 }
 
 /* A run of n raw bytes ended by the value's TAB: append and finish in one
@@ -290,7 +290,7 @@ static int parse_data(dva_parser *p, const unsigned char **posp,
             if (p->value_open) {
                 /* See the header comment: only a reply of a single value
                  * (`user <mask>`'s JSON) may omit its TAB. */
-                if (p->out->nvalues != 0)
+                if (p->out->nvalues + p->dropped_values != 0)
                     return fail_unterminated(p, err);
                 if (finish_value(p, err) < 0)
                     return -1;
@@ -367,6 +367,11 @@ static void restart_reply(dva_parser *p)
     p->value_open = false;
     p->value_start = 0;
     p->status_len = 0;
+    /* The limits count the rows a streamed reply dropped (see
+     * dva_parser_drop_rows): give them back for the next reply. */
+    p->limits.max_values += p->dropped_values;
+    p->limits.max_reply_len += p->dropped_len;
+    p->dropped_values = p->dropped_len = 0;
 }
 
 void dva_parser_init(dva_parser *parser, const dva_limits *limits)
@@ -409,8 +414,8 @@ static int complete(dva_parser *p, dva_error *err)
      * (unknown command) never follows a coded failure of a known command in
      * our pipelines. Only one duplicate is dropped: whatever follows it is
      * parsed normally. */
-    if (p->dup_possible && r->nvalues == 0 && p->status_len == 1 &&
-        p->status_line[0] == '-') {
+    if (p->dup_possible && r->nvalues == 0 && p->dropped_values == 0 &&
+        p->status_len == 1 && p->status_line[0] == '-') {
         size_t ncols = r->ncols;
         p->dup_possible = false;
         dva_reply_reset(r);
@@ -434,7 +439,7 @@ static int complete(dva_parser *p, dva_error *err)
         dva_fail(err, DVA_ERR_PROTOCOL,
                  "Protocol error in a doveadm reply: reply has %zu values, not a "
                  "multiple of the %zu columns of this command.",
-                 r->nvalues, ncols);
+                 r->nvalues + p->dropped_values, ncols);
         return COMPLETE_ERROR;
     }
     return COMPLETE_DONE;
@@ -512,7 +517,7 @@ bool dva_parser_discardable(const dva_parser *parser)
     if (parser->consumed_total == 0)
         return true;
     if (!parser->dup_possible || parser->state != ST_STATUS || parser->out == NULL ||
-        parser->out->nvalues != 0)
+        parser->out->nvalues != 0 || parser->dropped_values != 0)
         return false;
     /* a prefix of "\n-\n": "\n" or "\n-" */
     if (parser->consumed_total == 1)
@@ -520,4 +525,28 @@ bool dva_parser_discardable(const dva_parser *parser)
     if (parser->consumed_total == 2)
         return parser->status_len == 1 && parser->status_line[0] == '-';
     return false;
+}
+
+void dva_parser_drop_rows(dva_parser *parser, size_t nrows)
+{
+    dva_reply *r = parser->out;
+    if (r == NULL || nrows == 0)
+        return;
+    size_t width = r->ncols > 0 ? r->ncols : 1;
+    if (nrows > r->nvalues / width)
+        return;
+    size_t k = nrows * width;
+    size_t off = r->offsets[k];
+    memmove(r->data, r->data + off, r->data_len - off);
+    r->data_len -= off;
+    parser->value_start -= off;
+    for (size_t i = 0; i + k <= r->nvalues; i++)
+        r->offsets[i] = r->offsets[i + k] - off;
+    r->nvalues -= k;
+    /* The whole reply stays within the limits: what is dropped still
+     * counts (off holds one NUL per value). */
+    parser->limits.max_values -= k;
+    parser->limits.max_reply_len -= off - k;
+    parser->dropped_values += k;
+    parser->dropped_len += off - k;
 }

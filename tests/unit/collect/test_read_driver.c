@@ -5,7 +5,8 @@
  * as a pre-authenticated doveadm socket would. Shown here: a collector of
  * the test's own runs beside the built-in ones with no change to the
  * library; the generation probe picks the per-user form; a mail request
- * whose connection died is sent once more. */
+ * whose connection died is sent once more; users' quota is handed over as
+ * it arrives (on_user_quota), each user once and with their own rows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +43,7 @@ struct peer {
     const answer_rule *rules;
     size_t nrules;
     unsigned die_once; /* rules with a NULL reply: times left to die */
+    size_t read_chunk; /* bytes the client gets per read; 0: all */
     conn_script conns[MAX_CONNS];
     size_t nconns;
     char requests[4096]; /* every request line, in the order received */
@@ -100,6 +102,8 @@ static dva_transport *open_peer(void *ctx, dva_error *err)
     c->t = dva_memory_transport_new();
     assert_non_null(c->t);
     dva_memory_transport_on_write(c->t, on_write, c);
+    if (p->read_chunk > 0)
+        dva_memory_transport_set_read_chunk(c->t, p->read_chunk);
     return c->t;
 }
 
@@ -288,6 +292,132 @@ static void test_lost_mail_request_is_sent_again(void **state)
     dva_scrape_result_free(&r);
 }
 
+/* ---- users' quota as it arrives (on_user_quota) ---- */
+
+#define STREAM_USERS 30
+
+typedef struct {
+    char users[STREAM_USERS + 1][24];
+    uint64_t values[STREAM_USERS + 1];
+    size_t n;
+    size_t before_end; /* handed over before the all-user reply ended */
+} handed;
+
+static void take_user(void *ctx, const dva_scrape_result *r, const dva_scrape_user *u)
+{
+    handed *h = ctx;
+    assert_true(h->n <= STREAM_USERS);
+    if (r->quota_all_reply.nvalues == 0 && strcmp(u->name, "u07@x") != 0)
+        h->before_end++; /* the reply is the result's once it ended */
+    assert_int_equal(u->quota.nrows, 2);
+    for (size_t i = 0; i < u->quota.nrows; i++)
+        assert_string_equal(u->quota.rows[i].user, u->name); /* its own rows */
+    snprintf(h->users[h->n], sizeof(h->users[0]), "%s", u->name);
+    h->values[h->n++] = u->quota.rows[0].value;
+}
+
+/* 2.4's all-user `quota get -A`, streamed at several read sizes: each user
+ * is handed over once with its rows, which the result then no longer
+ * holds; the configured user is read with a request of its own (its run
+ * in the all-user reply is skipped) and handed over too. */
+static void test_users_quota_handed_over_as_it_arrives(void **state)
+{
+    (void)state;
+    static char all[STREAM_USERS * 120 + 8];
+    size_t len = 0;
+    for (int i = 0; i < STREAM_USERS; i++)
+        len += (size_t)snprintf(all + len, sizeof(all) - len,
+                                "u%02d@x\tUser quota\tSTORAGE\t%d\t100\t%d\t"
+                                "u%02d@x\tUser quota\tMESSAGE\t%d\t-\t0\t",
+                                i, 1000 + i, i, i, i);
+    snprintf(all + len, sizeof(all) - len, "\n+\n");
+    const answer_rule rules[] = {
+        {"\t\tquota get\t-A\n", all},
+        {"\tu07@x\tquota get\n",
+         "User quota\tSTORAGE\t7777\t100\t0\tUser quota\tMESSAGE\t7\t-\t0\t\n+\n"},
+    };
+    static const char *const users[] = {"u07@x"};
+    static const char *const masks[] = {"*"};
+    static const size_t chunks[] = {1, 2, 3, 7, 13, 64, 0};
+    for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+        peer p = {.rules = rules, .nrules = 2, .read_chunk = chunks[c]};
+        handed h = {0};
+        dva_scrape_plan plan = plan_for(&p);
+        plan.quota = true;
+        plan.users = users;
+        plan.nusers = 1;
+        plan.user_masks = masks;
+        plan.nuser_masks = 1;
+        plan.generation = DVA_GEN_24;
+        plan.on_user_quota = take_user;
+        plan.on_user_quota_ctx = &h;
+        dva_scrape_result r;
+        dva_error err;
+        assert_int_equal(dva_scrape_run(&plan, &r, &err), 0);
+        assert_int_equal(r.quota_all_step.error.code, DVA_OK);
+        assert_int_equal(r.nusers, STREAM_USERS);
+        assert_int_equal(h.n, STREAM_USERS);
+        for (size_t i = 0; i < r.nusers; i++) {
+            assert_true(r.users[i].quota_delivered);
+            assert_int_equal(r.users[i].quota.nrows, 0); /* forgotten */
+        }
+        bool seen[STREAM_USERS] = {false};
+        for (size_t i = 0; i < h.n; i++) {
+            unsigned k = (unsigned)strtoul(h.users[i] + 1, NULL, 10);
+            assert_true(k < STREAM_USERS);
+            assert_false(seen[k]); /* once */
+            seen[k] = true;
+            assert_int_equal(h.values[i], k == 7 ? 7777 : 1000 + k);
+        }
+        if (chunks[c] > 0 && chunks[c] < 64)
+            assert_true(h.before_end > STREAM_USERS / 2);
+        dva_scrape_result_free(&r);
+    }
+}
+
+static void count_user(void *ctx, const dva_scrape_result *r, const dva_scrape_user *u)
+{
+    (void)r;
+    assert_int_equal(u->quota.nrows, 1);
+    (*(size_t *)ctx)++;
+}
+
+/* More users than the library's old cap of 100,000 (which dropped them
+ * all): every one is read and handed over. */
+static void test_more_users_than_the_old_cap(void **state)
+{
+    (void)state;
+    enum { N = 100001 };
+    size_t cap = (size_t)N * 48 + 8, len = 0;
+    char *all = malloc(cap);
+    assert_non_null(all);
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(all + len, cap - len,
+                                "user%06d@big.example\tq\tSTORAGE\t%d\t-\t0\t", i, i);
+    snprintf(all + len, cap - len, "\n+\n");
+    const answer_rule rules[] = {{"\t\tquota get\t-A\n", all}};
+    static const char *const masks[] = {"*"};
+    peer p = {.rules = rules, .nrules = 1};
+    size_t n = 0;
+    dva_scrape_plan plan = plan_for(&p);
+    plan.quota = true;
+    plan.user_masks = masks;
+    plan.nuser_masks = 1;
+    plan.generation = DVA_GEN_24;
+    plan.timeout_ms = 60000;
+    plan.on_user_quota = count_user;
+    plan.on_user_quota_ctx = &n;
+    dva_scrape_result r;
+    dva_error err;
+    assert_int_equal(dva_scrape_run(&plan, &r, &err), 0);
+    assert_int_equal(r.quota_all_step.error.code, DVA_OK);
+    assert_int_equal(r.nusers, N);
+    assert_int_equal(n, N);
+    assert_int_equal(r.users_dropped, 0);
+    dva_scrape_result_free(&r);
+    free(all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +425,8 @@ int main(void)
         cmocka_unit_test(test_a_plan_of_only_its_own_collector),
         cmocka_unit_test(test_probe_then_plain_per_user_form),
         cmocka_unit_test(test_lost_mail_request_is_sent_again),
+        cmocka_unit_test(test_users_quota_handed_over_as_it_arrives),
+        cmocka_unit_test(test_more_users_than_the_old_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
