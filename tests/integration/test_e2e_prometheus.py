@@ -246,6 +246,23 @@ class TestPrometheusRecipe(CollectdTestCase):
                           % (WAIT * self.c.slow, diff, error, self.c.log_tail()))
             time.sleep(0.1)
 
+    def wait_dashboard_series(self, dash, samples):
+        """Scrapes until every selector of the dashboard's panels selects a
+        series (or WAIT ends; the test then names the one missing): some come
+        from the second read on, e.g. the clients served, which grow from
+        one read's `process status` to the next."""
+        values = {"instance": INSTANCE, "root": ROOT}
+        sels = [sel for p in dash["panels"] for t in p.get("targets", [])
+                for sel in selectors(expand(t["expr"], values))]
+        deadline = time.monotonic() + WAIT * self.c.slow
+        while time.monotonic() < deadline:
+            if all(any(n == name and matches(labels, m) for n, labels, _ in samples)
+                   for name, m in sels):
+                break
+            time.sleep(0.2)
+            samples, _ = self.scrape()
+        return samples
+
     def test_scrape_has_the_cli_values(self):
         samples, types = self.wait_scrape_equal()
         self.assertEqual(types.get("collectd_dovecot_derive_total"), "counter")
@@ -277,6 +294,7 @@ class TestPrometheusRecipe(CollectdTestCase):
         samples, _ = self.wait_scrape_equal()
         with open(DASHBOARD) as f:
             dash = json.load(f)
+        samples = self.wait_dashboard_series(dash, samples)
         # a dashboard Grafana imports: schema, panels, the two variables
         self.assertIsInstance(dash["schemaVersion"], int)
         self.assertTrue(dash["title"] and dash["uid"])

@@ -16,11 +16,15 @@
 #define DEFAULT_CONNECTIONS 2
 #define MAX_CONNECTIONS 64
 /* Pacing the wake-ups of a long reply: after PACE_AFTER bytes on one
- * connection, a wake-up that read less than PACE_BYTES waits PACE_MS
- * before the next poll. */
-#define PACE_AFTER ((uint64_t)4 << 10)
-#define PACE_BYTES ((uint64_t)16 << 10)
-#define PACE_MS 3
+ * connection, a wake-up that read less than PACE_BYTES waits before the
+ * next poll, for about the time the reply took to bring PACE_BYTES at
+ * the rate of the last wake-ups (PACE_MIN_MS to PACE_MAX_MS): a scan of
+ * 100,000 users trickles in at the server's pace, and each wake-up costs
+ * a poll and receives whatever it brings. */
+#define PACE_AFTER ((uint64_t)512)
+#define PACE_BYTES ((uint64_t)64 << 10) /* one receive (client.c) */
+#define PACE_MIN_MS 1
+#define PACE_MAX_MS 50
 
 const dva_scrape_plan *dva_read_plan(const dva_read *r)
 {
@@ -174,11 +178,24 @@ static bool wait_events(dva_read *r, struct pollfd *fds, size_t *owners, bool *q
     return true;
 }
 
+/* How long to let a trickling reply gather: got bytes came in `since`
+ * ms; 0 when a wake-up brings enough. */
+static uint64_t pace_ms(uint64_t got, uint64_t since)
+{
+    if (got >= PACE_BYTES)
+        return 0;
+    if (got == 0 || since == 0)
+        return PACE_MIN_MS;
+    uint64_t wait = (PACE_BYTES - got) * since / got;
+    return wait < PACE_MIN_MS ? PACE_MIN_MS : wait > PACE_MAX_MS ? PACE_MAX_MS : wait;
+}
+
 static void run_loop(dva_read *r)
 {
     struct pollfd *fds = NULL;
     size_t *owners = NULL, cap = 0;
     bool *quiet = NULL;
+    uint64_t last_wake = dva_now_ms();
 
     for (;;) {
         uint64_t most = 0; /* bytes, the most one connection got */
@@ -204,12 +221,15 @@ static void run_loop(dva_read *r)
             expire_all(r, now);
             break;
         }
-        if (streaming && most < PACE_BYTES && now + PACE_MS < r->deadline) {
+        uint64_t pause = streaming ? pace_ms(most, now - last_wake) : 0;
+        last_wake = now;
+        if (pause > 0 && now + pause < r->deadline) {
             /* A long reply trickles in (a scan, all-user rows, many users'
              * replies): let it gather, so that one wake-up reads many
-             * users' rows instead of one (at most PACE_MS later). */
-            struct timespec ts = {0, PACE_MS * 1000000L};
+             * users' rows instead of one. */
+            struct timespec ts = {0, (long)pause * 1000000L};
             nanosleep(&ts, NULL);
+            last_wake = dva_now_ms();
         }
         if (r->nconns > cap) {
             size_t n = r->nconns;
