@@ -13,7 +13,13 @@
  * and after the last read; the process's peak resident memory (VmHWM) and
  * CPU (user, system seconds). --sink counts the values instead of keeping
  * them, so that the peak is the plugin's own (plus the program's start).
+ * "summary heap PEAK CALLS": the allocations of the plugin's own code
+ * during the reads (malloc, calloc, realloc, strdup linked with --wrap,
+ * tests/bench/CMakeLists.txt): the peak of the bytes they held at once
+ * (malloc_usable_size, from the first read's start) and their number.
  * Exit status 1 when a read failed to configure. */
+#include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,74 @@
 #include "plugin_test_util.h"
 
 void module_register(void);
+
+/* ---- the plugin's own allocations (see the header) ---- */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+void __wrap_free(void *p);
+char *__wrap_strdup(const char *s);
+
+static bool counting;
+static long long heap_live, heap_peak, heap_calls;
+
+static void heap_add(long long bytes)
+{
+    long long live = __atomic_add_fetch(&heap_live, bytes, __ATOMIC_RELAXED);
+    if (live > __atomic_load_n(&heap_peak, __ATOMIC_RELAXED))
+        __atomic_store_n(&heap_peak, live, __ATOMIC_RELAXED); /* one thread reads */
+}
+
+static void *counted(void *p)
+{
+    if (p != NULL && counting) {
+        __atomic_add_fetch(&heap_calls, 1, __ATOMIC_RELAXED);
+        heap_add((long long)malloc_usable_size(p));
+    }
+    return p;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return counted(__real_malloc(n));
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return counted(__real_calloc(n, size));
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    long long old = p != NULL && counting ? (long long)malloc_usable_size(p) : 0;
+    void *q = __real_realloc(p, n);
+    if (q != NULL && counting) {
+        __atomic_add_fetch(&heap_calls, 1, __ATOMIC_RELAXED);
+        heap_add((long long)malloc_usable_size(q) - old);
+    }
+    return q;
+}
+
+void __wrap_free(void *p)
+{
+    if (p != NULL && counting)
+        heap_add(-(long long)malloc_usable_size(p));
+    __real_free(p);
+}
+
+char *__wrap_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = __wrap_malloc(n);
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
 
 static double now_s(void)
 {
@@ -142,7 +216,9 @@ int main(int argc, char **argv)
         stub_clear_captures();
         sunk_used = 0;
         double t0 = now_s();
+        counting = true;
         stub_reads[0].callback(&stub_reads[0].user_data);
+        counting = false;
         took[r] = now_s() - t0;
         values = stub_nvalues;
         quota_users = stub_value_sink != NULL ? sunk_used : quota_used_values();
@@ -167,6 +243,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("summary\tpeak_kib\t%ld\t%ld\n", status_kib("VmHWM"), rss_start);
+    printf("summary\theap\t%lld\t%lld\n", heap_peak, heap_calls);
     printf("summary\tcpu_s\t%.3f\t%.3f\n",
            (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);

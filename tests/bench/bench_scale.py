@@ -5,6 +5,8 @@ read callback, side by side with `doveadm quota get -A`, in one run.
 
     python3 tests/bench/bench_scale.py [--build build] [--users 10000,50000,100001]
                                        [--reads 2] [--strace] [--per-user-max 10000]
+                                       [--generation 2.3|2.4] [--collectd]
+                                       [--slices 10]
 
 Needs root (a private Dovecot with N users in a passwd-file,
 tests/integration/dovecot_fixture.py) and the built tests/bench/bench_plugin.
@@ -18,8 +20,22 @@ For each user count it prints (figures only, never pass/fail):
     row (user + system, the whole process: socket to dispatch), and its
     peak resident memory above its start per user (bench_plugin --sink:
     the stub of collectd keeps no value, so the peak is the plugin's own);
+  - the plugin's own heap: the peak of the bytes its code held at once
+    during the reads, per user, and its allocation calls per quota row
+    (bench_plugin's "heap" summary: malloc & co. linked with --wrap);
   - with --strace, the system calls of one read (strace -c -f): recvfrom,
-    read, poll, sendto/write counts and bytes per receive call.
+    read, poll, sendto/write counts, and all system calls per quota row;
+  - with --slices K (default 10; 0: none), K reads with QuotaInterval
+    spreading the users over them (Interval 10 s, QuotaInterval 10K s,
+    Timeout 8 s): the longest read against its Timeout, and the users read;
+  - with --collectd, a real collectd's peak resident memory per user
+    (tests/bench/bench_collectd.py), per-user series and QuotaSeries
+    "domain".
+
+--generation picks the fixture's Dovecot (2.4: a real 2.4.1 from a Debian
+13 root, see tests/integration/dovecot_fixture.py). 2.4 has no server-side
+scan for the plugin to use: `QuotaUsers "*"` is its all-user `quota get
+-A`, streamed the same way.
 """
 
 import argparse
@@ -61,9 +77,10 @@ def doveadm_all(d):
     return took, u1 - u0, s1 - s0, rows
 
 
-def bench_plugin(build, options, reads, prefix=()):
+def bench_plugin(build, options, reads, prefix=(), quiet=True):
     exe = os.path.join(build, "tests", "bench", "bench_plugin")
-    args = list(prefix) + [exe, "--reads", str(reads), "--quiet", "--sink"]
+    args = list(prefix) + [exe, "--reads", str(reads)] + (["--quiet"] if quiet else [])
+    args += ["--sink"]
     args += ["%s=%s" % kv for kv in options.items()]
     r = subprocess.run(args, capture_output=True, text=True, timeout=3600)
     if r.returncode != 0:
@@ -75,6 +92,8 @@ def bench_plugin(build, options, reads, prefix=()):
         if f[0] == "summary":
             s[f[1]] = f[2:]
     s["stderr"] = r.stderr
+    s["reads"] = [float(ln.split("\t")[2]) for ln in r.stdout.splitlines()
+                  if ln.startswith("read\t")]
     return s
 
 
@@ -110,6 +129,11 @@ def run_variant(build, d, n, what, opts, reads, cli, use_strace):
         % ((cpu_u + cpu_s) / rows * 1e6, cpu_u / rows * 1e6, cpu_s / rows * 1e6),
         "peak %d KiB above start %d KiB: %.0f bytes per user"
         % (peak - start, start, (peak - start) * 1024.0 / n))
+    if "heap" in s:     # builds before the heap summary lack it
+        heap, calls = int(s["heap"][0]), int(s["heap"][1])
+        out("heap", "users=%d" % n, what, "plugin's own peak heap %.0f bytes per user"
+            % (heap / n), "allocations %.3f per quota row (%d in %d reads)"
+            % (calls / rows, calls, reads))
     if "dropped" in s["stderr"] or "MaxUsers" in s["stderr"]:
         out("plugin", "users=%d" % n, what, "log", s["stderr"][-300:].strip())
     if not use_strace:
@@ -127,7 +151,35 @@ def run_variant(build, d, n, what, opts, reads, cli, use_strace):
         recv, again), "poll %d" % c.get("poll", (0, 0))[0],
         "sendto+write %d" % sum(c.get(k, (0, 0))[0] for k in ("sendto", "write")),
         "pauses %d" % c.get("clock_nanosleep", c.get("nanosleep", (0, 0)))[0],
-        "total calls %d" % sum(v[0] for v in c.values()))
+        "total calls %d" % sum(v[0] for v in c.values()),
+        "%.3f system calls per quota row" % (sum(v[0] for v in c.values())
+                                             / (ROWS_PER_USER * n)))
+
+
+def run_slices(build, d, n, k):
+    """k reads with QuotaInterval spreading the users: the longest read
+    against its Timeout."""
+    timeout = 8.0
+    opts = options(d, Interval="10", QuotaInterval=str(10 * k), Timeout=str(timeout))
+    s = bench_plugin(build, opts, k, quiet=False)
+    reads = s["reads"]
+    out("slices", "users=%d" % n, "%d reads, QuotaInterval %d s" % (k, 10 * k),
+        "longest read %.3f s of Timeout %.1f s" % (max(reads), timeout),
+        "reads %s s" % " ".join("%.2f" % x for x in reads),
+        "quota users dispatched %d" % int(s["quota_users"][0]))
+
+
+def run_collectd(n, generation):
+    """A real collectd's peak memory (bench_collectd.py, its own server)."""
+    env = dict(os.environ)
+    if generation:
+        env["DVA_DOVECOT_GENERATION"] = generation
+    r = subprocess.run([sys.executable, os.path.join(HERE, "bench_collectd.py"), str(n)],
+                       capture_output=True, text=True, timeout=3600, env=env)
+    for line in r.stdout.splitlines():
+        out(*line.split("\t"))
+    if r.returncode != 0:
+        out("collectd", "users=%d" % n, "failed", r.stderr[-300:].strip())
 
 
 def main():
@@ -139,7 +191,13 @@ def main():
     ap.add_argument("--per-user-max", type=int, default=10000)
     ap.add_argument("--before", help="another build (e.g. of the commit before "
                     "this work) to run beside --build against the same server")
+    ap.add_argument("--generation", choices=("2.3", "2.4"),
+                    help="the Dovecot to run (default: the fixture's)")
+    ap.add_argument("--slices", type=int, default=10)
+    ap.add_argument("--collectd", action="store_true")
     a = ap.parse_args()
+    if a.generation:
+        os.environ["DVA_DOVECOT_GENERATION"] = a.generation
     for n in [int(x) for x in a.users.split(",")]:
         t0 = time.monotonic()
         with DovecotServer(users=bulk_users(n), metrics=False) as d:
@@ -162,6 +220,12 @@ def main():
                 if n <= a.per_user_max:
                     run_variant(build, d, n, tag + "per-user requests",
                                 options(d, QuotaScan="false"), 1, cli, a.strace)
+            if a.slices > 1:
+                run_slices(a.build, d, n, a.slices)
+        if a.collectd:
+            plugin = os.path.join(a.build, "plugin", "dovecot.so")
+            os.environ["DVA_PLUGIN"] = plugin
+            run_collectd(n, a.generation)
 
 
 if __name__ == "__main__":

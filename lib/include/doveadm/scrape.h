@@ -244,6 +244,9 @@ struct dva_scrape_result {
 
     dva_collected *collected; /* one per collector of the plan, or NULL */
     size_t ncollected;
+
+    /* Private: the chunks that hold the users' names. */
+    struct dva_strpool_chunk *user_names;
 };
 
 /* Runs the plan; returns within timeout_ms plus the time of one poll wake.

@@ -15,7 +15,8 @@
 #include "doveadm/commands.h"
 
 typedef struct {
-    char **users; /* NUL-terminated UTF-8, owned */
+    char **users;  /* NUL-terminated UTF-8, pointing into strings */
+    char *strings; /* owned: every name, back to back */
     size_t nusers;
 } dva_userlist;
 

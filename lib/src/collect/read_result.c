@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "read.h"
+#include "strpool.h"
 
 void dva_step_fail(dva_scrape_step *step, const dva_error *err)
 {
@@ -113,7 +114,6 @@ const dva_collected *dva_scrape_collected(const dva_scrape_result *r,
 
 static void free_user(dva_scrape_user *u)
 {
-    free(u->name);
     if (!u->quota_shared)
         dva_quota_free(&u->quota);
     if (u->quota_reply != NULL)
@@ -157,5 +157,7 @@ void dva_scrape_result_free(dva_scrape_result *r)
         dva_reply_free(&c->reply);
     }
     free(r->collected);
+    dva_strpool names = {r->user_names};
+    dva_strpool_free(&names);
     memset(r, 0, sizeof(*r));
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "strpool.h"
 #include "read.h"
 
 unsigned dva_scrape_user_slice(const char *user, unsigned slices)
@@ -115,7 +116,6 @@ void dva_read_bound_users(dva_read *r, const char *const *names, size_t n)
 
 static void free_user(dva_scrape_user *u)
 {
-    free(u->name);
     free(u->mailbox_replies);
     free(u->mailboxes);
 }
@@ -142,7 +142,10 @@ long dva_read_new_user(dva_read *r, const char *name)
     res->users = users;
     dva_scrape_user *u = &res->users[res->nusers];
     memset(u, 0, sizeof(*u));
-    u->name = strdup(name);
+    /* In chunks, not one allocation per user (freed with the result). */
+    dva_strpool names = {res->user_names};
+    u->name = dva_strpool_dup(&names, name);
+    res->user_names = names.head;
     u->nmailbox_masks = plan->mailbox ? dva_collect_mailbox_masks(plan, NULL) : 0;
     if (u->nmailbox_masks > 0) {
         u->mailbox_replies = calloc(u->nmailbox_masks, sizeof(dva_reply));

@@ -19,6 +19,11 @@
 typedef struct {
     const unsigned char *start, *p, *end;
     dva_error *err;
+    /* Where decoded strings go, back to back: one buffer for the whole
+     * list (a string never decodes longer than its quoted form, so the
+     * text's length is enough), not one allocation per user. */
+    char *buf;
+    size_t used;
 } json_in;
 
 static int syntax(json_in *in, const char *expected)
@@ -151,9 +156,7 @@ static int parse_string(json_in *in, char **out, size_t *out_len)
         in->p = in->end;
         return syntax(in, "the closing '\"' of a string");
     }
-    unsigned char *buf = malloc((size_t)(s - in->p) + 1);
-    if (buf == NULL)
-        return dva_fail(in->err, DVA_ERR_NOMEM, "Out of memory parsing the user list.");
+    unsigned char *buf = (unsigned char *)in->buf + in->used;
     size_t o = 0;
 
     while (*in->p != '"') {
@@ -229,9 +232,9 @@ static int parse_string(json_in *in, char **out, size_t *out_len)
     buf[o] = '\0';
     *out = (char *)buf;
     *out_len = o;
+    in->used += o + 1;
     return 0;
 fail:
-    free(buf);
     return -1;
 }
 
@@ -272,7 +275,7 @@ static int parse_list(json_in *in, size_t max_users, dva_userlist *out)
     if (parse_string(in, &s, &len) < 0)
         return -1;
     bool key_ok = len == strlen(USERLIST_KEY) && memcmp(s, USERLIST_KEY, len) == 0;
-    free(s);
+    in->used = 0; /* the key's room is the names' */
     if (!key_ok) {
         in->p = key_at;
         return syntax(in, "the key \"userList\" (the only key accepted)");
@@ -291,15 +294,12 @@ static int parse_list(json_in *in, size_t max_users, dva_userlist *out)
             if (parse_string(in, &s, &len) < 0)
                 return -1;
             if (len == 0) {
-                free(s);
                 return dva_fail(in->err, DVA_ERR_DECODE,
                                 "The user list holds an empty user name at offset %zu.",
                                 (size_t)(at - in->start));
             }
-            if (add_user(out, &cap, s, max_users, in->err) < 0) {
-                free(s);
+            if (add_user(out, &cap, s, max_users, in->err) < 0)
                 return -1;
-            }
             skip_ws(in);
             if (in->p < in->end && *in->p == ',') {
                 in->p++;
@@ -322,6 +322,7 @@ int dva_userlist_parse(const char *json, size_t len, size_t max_users,
                        dva_userlist *out, dva_error *err)
 {
     out->users = NULL;
+    out->strings = NULL;
     out->nusers = 0;
     if (json == NULL && len != 0)
         return dva_fail(err, DVA_ERR_USAGE, "No user list text was given to parse.");
@@ -335,6 +336,10 @@ int dva_userlist_parse(const char *json, size_t len, size_t max_users,
         static const unsigned char empty[1] = {0};
         in.start = in.p = in.end = empty;
     }
+    in.buf = malloc(len + 1);
+    if (in.buf == NULL)
+        return dva_fail(err, DVA_ERR_NOMEM, "Out of memory parsing the user list.");
+    out->strings = in.buf;
     if (parse_list(&in, max_users, out) < 0) {
         dva_userlist_free(out);
         return -1;
@@ -348,6 +353,7 @@ int dva_userlist_decode(const dva_reply *reply, size_t max_users, dva_userlist *
     size_t len = 0;
 
     out->users = NULL;
+    out->strings = NULL;
     out->nusers = 0;
     if (dva_decode_check_reply(reply, 1, "user", err) < 0)
         return -1;
@@ -366,9 +372,9 @@ void dva_userlist_free(dva_userlist *list)
 {
     if (list == NULL)
         return;
-    for (size_t i = 0; i < list->nusers; i++)
-        free(list->users[i]);
+    free(list->strings);
     free(list->users);
     list->users = NULL;
+    list->strings = NULL;
     list->nusers = 0;
 }

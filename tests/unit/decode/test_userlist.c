@@ -29,7 +29,7 @@ static int parse(const char *json, dva_userlist *out, dva_error *err)
 
 static void expect_decode_error(const char *json, const char *needle)
 {
-    dva_userlist l = {(char **)1, 5};
+    dva_userlist l = {.users = (char **)1, .strings = (char *)1, .nusers = 5};
     dva_error err;
     if (parse(json, &l, &err) != -1)
         fail_msg("accepted: %s", json);
@@ -37,6 +37,7 @@ static void expect_decode_error(const char *json, const char *needle)
     if (needle != NULL && strstr(err.message, needle) == NULL)
         fail_msg("\"%s\" not in \"%s\"", needle, err.message);
     assert_null(l.users);
+    assert_null(l.strings);
     assert_int_equal(l.nusers, 0);
 }
 
