@@ -258,7 +258,18 @@ class TestHealthE2E(CollectdTestCase):
         self.assertGreater(before, 0)
         rates = []
         d.doveadm("reload")
-        s = imaplib.IMAP4("127.0.0.1", d.imap_port, timeout=20)
+        # Right after the reload an old imap-login may still accept and
+        # answer "* BYE Server shutting down": connect until a new one does.
+        s = None
+
+        def imap_up():
+            nonlocal s
+            try:
+                s = imaplib.IMAP4("127.0.0.1", d.imap_port, timeout=20)
+                return True
+            except (imaplib.IMAP4.error, OSError) as e:
+                return repr(e)
+        self.poll(imap_up, "an IMAP greeting after the reload", c=c)
         s.login(ALICE, d.users[ALICE])
         s.select("INBOX")
         s.noop()
