@@ -209,7 +209,7 @@ static int bench_rows(unsigned users)
         put(&wire[i], "\n+\n");
         char name[64];
         snprintf(name, sizeof(name), "user%06u@example.com", i);
-        r.users[r.nusers++].name = strdup(name);
+        r.users[r.nusers++].name = dva_scrape_result_strdup(&r, name);
     }
     size_t allocs0 = nallocs;
     double t0 = now_s();

@@ -171,7 +171,7 @@ dva_scrape_user *tu_result_user(dva_scrape_result *r, const char *name)
     r->users = users;
     dva_scrape_user *u = &users[r->nusers++];
     memset(u, 0, sizeof(*u));
-    u->name = strdup(name);
+    u->name = dva_scrape_result_strdup(r, name); /* freed with the result */
     assert_non_null(u->name);
     return u;
 }

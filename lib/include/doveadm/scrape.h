@@ -256,6 +256,9 @@ struct dva_scrape_result {
 int dva_scrape_run(const dva_scrape_plan *plan, dva_scrape_result *result,
                    dva_error *err);
 void dva_scrape_result_free(dva_scrape_result *result);
+/* A copy of s owned by result and freed with it, as the users' names are
+ * (for a result built by other code, e.g. tests); NULL when out of memory. */
+char *dva_scrape_result_strdup(dva_scrape_result *result, const char *s);
 
 /* What collector c yielded in this read (dva_read_collected()), or NULL. */
 const dva_collected *dva_scrape_collected(const dva_scrape_result *result,

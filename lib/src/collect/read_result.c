@@ -112,6 +112,14 @@ const dva_collected *dva_scrape_collected(const dva_scrape_result *r,
     return NULL;
 }
 
+char *dva_scrape_result_strdup(dva_scrape_result *r, const char *s)
+{
+    dva_strpool names = {r->user_names};
+    char *copy = dva_strpool_dup(&names, s);
+    r->user_names = names.head;
+    return copy;
+}
+
 static void free_user(dva_scrape_user *u)
 {
     if (!u->quota_shared)

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "hash.h"
-#include "strpool.h"
 #include "read.h"
 
 unsigned dva_scrape_user_slice(const char *user, unsigned slices)
@@ -143,9 +142,7 @@ long dva_read_new_user(dva_read *r, const char *name)
     dva_scrape_user *u = &res->users[res->nusers];
     memset(u, 0, sizeof(*u));
     /* In chunks, not one allocation per user (freed with the result). */
-    dva_strpool names = {res->user_names};
-    u->name = dva_strpool_dup(&names, name);
-    res->user_names = names.head;
+    u->name = dva_scrape_result_strdup(res, name);
     u->nmailbox_masks = plan->mailbox ? dva_collect_mailbox_masks(plan, NULL) : 0;
     if (u->nmailbox_masks > 0) {
         u->mailbox_replies = calloc(u->nmailbox_masks, sizeof(dva_reply));

@@ -344,6 +344,10 @@ int dva_userlist_parse(const char *json, size_t len, size_t max_users,
         dva_userlist_free(out);
         return -1;
     }
+    if (out->nusers == 0) { /* an empty list holds nothing */
+        free(out->strings);
+        out->strings = NULL;
+    }
     return 0;
 }
 
